@@ -1,0 +1,69 @@
+// Makes a fresh clone runnable: installs the npm dependencies (Bun among them) when they are
+// missing, and the Debian tools the tests use (git, rpmspec, openssl, ...) when asked to.
+// Runs under plain Node, before Bun exists.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bun = join(root, "node_modules", ".bin", "bun");
+
+function say(message) {
+  process.stderr.write(`[setup] ${message}\n`);
+}
+
+function works(command, args) {
+  const result = spawnSync(command, args, { stdio: "ignore" });
+  return result.status === 0;
+}
+
+export function ensureNodeModules() {
+  if (existsSync(bun) && works(bun, ["--version"])) return;
+  say("installing npm dependencies (npm ci)");
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (!works(bun, ["--version"])) {
+    // npm may skip the bun package's install script; it only links the platform binary.
+    execFileSync("node", [join(root, "node_modules", "bun", "install.js")], { stdio: "inherit" });
+  }
+}
+
+/** Debian packages providing each command the tests need. */
+const TOOLS = {
+  git: "git",
+  rpmspec: "rpm",
+  rpmbuild: "rpm",
+  openssl: "openssl",
+};
+
+function hasCommand(name) {
+  return works("sh", ["-c", `command -v ${name}`]);
+}
+
+export function ensureDebianTools(tools = Object.keys(TOOLS)) {
+  const missing = [
+    ...new Set(tools.filter((tool) => !hasCommand(tool)).map((tool) => TOOLS[tool])),
+  ];
+  if (missing.length === 0) return;
+  const asRoot = process.getuid?.() === 0;
+  const prefix = asRoot ? [] : ["sudo", "-n"];
+  if (!asRoot && !hasCommand("sudo")) {
+    say(`missing Debian packages ${missing.join(" ")} and no root to install them`);
+    process.exit(1);
+  }
+  say(`installing Debian packages: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const run = (args) =>
+    execFileSync(
+      prefix[0] ?? args[0],
+      [...prefix.slice(1), ...(prefix.length ? args : args.slice(1))],
+      { stdio: "inherit", env },
+    );
+  run(["apt-get", "update", "-qq"]);
+  run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  ensureNodeModules();
+  if (process.argv.includes("--tools")) ensureDebianTools();
+}

@@ -1,0 +1,96 @@
+/**
+ * The HTTP application: every route module mounted on one Elysia instance, with the error
+ * mapping that turns validation and parse failures into the compatible `4001` envelope.
+ */
+import type { Database } from "bun:sqlite";
+import { openapi } from "@elysiajs/openapi";
+import { Elysia, type ValidationError } from "elysia";
+import type { Logger } from "./log.ts";
+import type { Authenticator } from "./routes/authenticator.ts";
+import { badParameters } from "./routes/envelope.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { issueRoutes } from "./routes/issue.ts";
+import { trackingRoutes } from "./routes/tracking.ts";
+import { VERSION } from "./version.ts";
+
+/** Largest request body accepted, in bytes; larger bodies answer 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface AppDeps {
+  db: Database;
+  auth: Authenticator;
+  log: Logger;
+  onTrackingSaved?: (repo: string, branch: string) => void;
+  /** Extra route modules (scanner endpoints, status), mounted after the compatible ones. */
+  // biome-ignore lint/suspicious/noExplicitAny: Elysia instances differ in their type parameters
+  plugins?: Elysia<any, any, any, any, any, any, any>[];
+}
+
+/** A one-line explanation of the first schema violation, naming the field. */
+export function describeValidation(error: Readonly<ValidationError>): {
+  field: string | null;
+  error: string;
+} {
+  // biome-ignore lint/suspicious/noExplicitAny: the error list is loosely typed by Elysia
+  const first = (error.all as any[])[0];
+  const path: string = first?.path ?? "";
+  const field = path.replace(/^\//, "").split("/")[0] || null;
+  const message: string = first?.message ?? "";
+  const noun = error.type === "query" ? "query parameter" : "field";
+  if (message === "Unexpected property") {
+    return { field, error: `unknown ${noun} ${field}` };
+  }
+  if (message === "Expected required property") {
+    return { field, error: `missing ${noun} ${field}` };
+  }
+  const custom: string | undefined = first?.schema?.error;
+  return { field, error: custom ?? first?.summary ?? "invalid value" };
+}
+
+export function createApp(deps: AppDeps) {
+  const { log } = deps;
+  const httpLog = log.child({ component: "http" });
+  const app = new Elysia({ normalize: false })
+    .use(
+      openapi({
+        path: "/openapi",
+        documentation: {
+          info: {
+            title: "patch-tracking",
+            version: VERSION,
+            description:
+              "Tracks upstream branches and proposes their new commits as patches to Gitee package repositories.",
+          },
+          components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
+        },
+      }),
+    )
+    .onError(({ code, error, set, request }) => {
+      if (code === "VALIDATION") {
+        set.status = 200;
+        const problem = describeValidation(error);
+        return badParameters(problem.field, problem.error);
+      }
+      if (code === "PARSE") {
+        set.status = 200;
+        return badParameters(null, "the body is not valid JSON");
+      }
+      if (code === "NOT_FOUND") {
+        set.status = 404;
+        return { code: "404", msg: "Not Found", data: null };
+      }
+      httpLog.error("request failed", { method: request.method, url: request.url, error });
+      set.status = 500;
+      return { code: "500", msg: "Internal Server Error", data: null };
+    })
+    .onAfterResponse(({ request, set, path }) => {
+      httpLog.debug("request", { method: request.method, path, status: set.status });
+    })
+    .use(trackingRoutes(deps))
+    .use(issueRoutes(deps))
+    .use(healthRoutes(deps));
+  for (const plugin of deps.plugins ?? []) app.use(plugin);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

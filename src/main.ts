@@ -1,0 +1,84 @@
+#!/usr/bin/env bun
+/**
+ * `patch-tracking`: the service. Reads settings.conf, opens the database, serves the API and runs
+ * the scanner until SIGTERM/SIGINT.
+ */
+import { Command } from "commander";
+import { DEV_USER, ensureDevSettings } from "./dev-setup.ts";
+import { createLogger } from "./log.ts";
+import { startServer } from "./server.ts";
+import {
+  loadSettingsFile,
+  resolveSettingsPath,
+  SETTINGS_PATH_ENV,
+  SettingsError,
+} from "./settings.ts";
+import { VERSION } from "./version.ts";
+
+export async function runServer(argv: string[]): Promise<void> {
+  const program = new Command("patch-tracking")
+    .description("Watch upstream branches and propose their new commits as patches on Gitee.")
+    .version(VERSION, "-V, --version")
+    .option(
+      "-c, --config <file>",
+      `settings file (default: $${SETTINGS_PATH_ENV} or /etc/patch-tracking/settings.conf)`,
+    )
+    .option(
+      "--dev",
+      "without --config: use ./.patch-tracking/settings.conf, made on first use (loopback, plain HTTP)",
+    )
+    .showHelpAfterError();
+  program.parse(argv, { from: "user" });
+  const opts = program.opts<{ config?: string; dev?: boolean }>();
+
+  const log = createLogger();
+  let settingsPath = resolveSettingsPath(opts.config);
+  let devHint: string | undefined;
+  if (opts.dev && !opts.config && !process.env[SETTINGS_PATH_ENV]) {
+    const dev = await ensureDevSettings();
+    settingsPath = dev.settingsPath;
+    devHint = dev.created
+      ? `log in as ${DEV_USER} with password ${dev.password} (saved in ${dev.passwordFile})`
+      : `log in as ${DEV_USER} with the password in ${dev.passwordFile}`;
+  }
+
+  let server: ReturnType<typeof startServer>;
+  try {
+    const { settings, warnings } = await loadSettingsFile(settingsPath);
+    log.setLevel(settings.logLevel);
+    log.addSecret(settings.githubAccessToken);
+    log.addSecret(settings.giteeAccessToken);
+    for (const warning of warnings) log.warn("settings warning", { file: settingsPath, warning });
+    server = startServer(settings, { log });
+    log.info("listening", { url: server.url, settings: settingsPath, version: VERSION });
+    console.error(`patch-tracking ${VERSION} listening on ${server.url}`);
+    if (devHint) console.error(devHint);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      console.error(`patch-tracking: ${error.message}`);
+      process.exit(1);
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES") {
+      console.error(`patch-tracking: LISTEN: cannot listen (${code}): ${(error as Error).message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    await server.stop();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+if (import.meta.main) {
+  await runServer(process.argv.slice(2));
+}

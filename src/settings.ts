@@ -1,0 +1,327 @@
+/**
+ * settings.conf: parsing and validation.
+ *
+ * The file uses Python assignment syntax (`KEY = "value"`, `KEY = 3600`, `#` comments), because
+ * existing installations already have one. `parseSettings` is pure: text in, a frozen typed object
+ * out, or a `SettingsError` that names the key and the problem. Nothing else in the service reads
+ * configuration files or environment variables for configuration.
+ */
+import { isIPv4 } from "node:net";
+import { isLogLevel, type LogLevel } from "./log.ts";
+import { describeHashProblem } from "./password/verify.ts";
+
+export const DEFAULT_SETTINGS_PATH = "/etc/patch-tracking/settings.conf";
+/** Environment variable naming the settings file when `--config` is not given. */
+export const SETTINGS_PATH_ENV = "PATCH_TRACKING_CONFIG";
+
+export interface Settings {
+  /** Address the API listens on. */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly githubAccessToken: string;
+  readonly giteeAccessToken: string;
+  /** Seconds between two scans of all trackings. */
+  readonly scanDbInterval: number;
+  readonly user: string;
+  /** werkzeug pbkdf2/scrypt hash or bcrypt hash of the admin password. */
+  readonly passwordHash: string;
+  readonly githubApiUrl: string;
+  readonly giteeApiUrl: string;
+  readonly databasePath: string;
+  readonly gitBasePath: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** How many trackings are scanned at the same time. */
+  readonly scanConcurrency: number;
+  /** Serve plain HTTP instead of HTTPS; only allowed on a loopback address. */
+  readonly plainHttp: boolean;
+  readonly logLevel: LogLevel;
+  /** Send the Gitee token as an `access_token` parameter instead of a header (older v5 forges). */
+  readonly giteeTokenInQuery: boolean;
+  /** Seconds before one forge request is abandoned. */
+  readonly requestTimeout: number;
+  /** Seconds before one git command (clone, fetch) is killed. */
+  readonly gitTimeout: number;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly key: string | null,
+    readonly problem: string,
+  ) {
+    super(key ? `${key}: ${problem}` : problem);
+    this.name = "SettingsError";
+  }
+}
+
+export interface ParsedSettings {
+  readonly settings: Settings;
+  /** Non-fatal remarks, e.g. unknown keys. */
+  readonly warnings: readonly string[];
+}
+
+type RawValue = string | number | boolean;
+
+interface KeySpec {
+  readonly required: boolean;
+  readonly describe: string;
+}
+
+/** Every key the service understands, in the order settings.conf.example documents them. */
+export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
+  LISTEN: { required: true, describe: '"host:port" with an IPv4 host' },
+  GITHUB_ACCESS_TOKEN: { required: true, describe: "GitHub personal access token" },
+  GITEE_ACCESS_TOKEN: { required: true, describe: "Gitee personal access token" },
+  SCAN_DB_INTERVAL: { required: true, describe: "seconds between scans, > 0" },
+  USER: { required: true, describe: "admin user name, at most 32 characters" },
+  PASSWORD: { required: true, describe: "hash of the admin password (generate_password)" },
+  GITHUB_API_URL: { required: false, describe: "GitHub REST API base URL" },
+  GITEE_API_URL: { required: false, describe: "Gitee v5 API base URL" },
+  DATABASE_PATH: { required: false, describe: "SQLite database file" },
+  GIT_BASE_PATH: { required: false, describe: "folder for git mirrors" },
+  CERT_FILE: { required: false, describe: "TLS certificate (PEM)" },
+  KEY_FILE: { required: false, describe: "TLS private key (PEM)" },
+  SCAN_CONCURRENCY: { required: false, describe: "trackings scanned at once" },
+  PLAIN_HTTP: { required: false, describe: "serve HTTP instead of HTTPS (loopback only)" },
+  LOG_LEVEL: { required: false, describe: "debug, info, warn or error" },
+  GITEE_TOKEN_IN_QUERY: { required: false, describe: "send the Gitee token as access_token" },
+  REQUEST_TIMEOUT: { required: false, describe: "seconds per forge request" },
+  GIT_TIMEOUT: { required: false, describe: "seconds per git command" },
+};
+
+export const DEFAULTS = {
+  GITHUB_API_URL: "https://api.github.com",
+  GITEE_API_URL: "https://gitee.com/api/v5",
+  DATABASE_PATH: "/var/patch-tracking/db.sqlite",
+  GIT_BASE_PATH: "/var/patch-tracking/git",
+  CERT_FILE: "/etc/patch-tracking/self-signed.crt",
+  KEY_FILE: "/etc/patch-tracking/self-signed.key",
+  SCAN_CONCURRENCY: 4,
+  PLAIN_HTTP: false,
+  LOG_LEVEL: "info" as LogLevel,
+  GITEE_TOKEN_IN_QUERY: false,
+  REQUEST_TIMEOUT: 30,
+  GIT_TIMEOUT: 600,
+} as const;
+
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
+
+/** Reads one Python literal (string, number, boolean) and returns it with the unread rest. */
+function readLiteral(text: string): { value: RawValue; rest: string } | null {
+  const quote = text[0];
+  if (quote === '"' || quote === "'") {
+    let out = "";
+    for (let i = 1; i < text.length; i++) {
+      const ch = text[i] as string;
+      if (ch === "\\" && i + 1 < text.length) {
+        const next = text[++i] as string;
+        const escapes: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\" };
+        out += escapes[next] ?? (next === quote ? next : `\\${next}`);
+        continue;
+      }
+      if (ch === quote) return { value: out, rest: text.slice(i + 1) };
+      out += ch;
+    }
+    return null;
+  }
+  const word = /^[^\s#]+/.exec(text)?.[0];
+  if (!word) return null;
+  const rest = text.slice(word.length);
+  if (word === "True") return { value: true, rest };
+  if (word === "False") return { value: false, rest };
+  if (/^[+-]?\d+(\.\d+)?$/.test(word)) return { value: Number(word), rest };
+  return null;
+}
+
+/** Splits settings.conf text into raw key/value pairs; throws on lines Python would reject. */
+export function parseAssignments(text: string): Map<string, RawValue> {
+  const values = new Map<string, RawValue>();
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  lines.forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    const where = `line ${index + 1}`;
+    const match = ASSIGNMENT.exec(trimmed);
+    if (!match) throw new SettingsError(null, `syntax error on ${where}: expected KEY = value`);
+    const [, key = "", valueText = ""] = match;
+    const literal = readLiteral(valueText.trim());
+    const rest = literal?.rest.trim() ?? "";
+    if (!literal || (rest !== "" && !rest.startsWith("#"))) {
+      throw new SettingsError(
+        key,
+        `syntax error on ${where}: the value must be a quoted string, a number, True or False`,
+      );
+    }
+    values.set(key, literal.value);
+  });
+  return values;
+}
+
+function text(values: Map<string, RawValue>, key: string): string | undefined {
+  const value = values.get(key);
+  if (value === undefined) return undefined;
+  return String(value).trim();
+}
+
+function requireText(values: Map<string, RawValue>, key: string): string {
+  const value = text(values, key);
+  if (value === undefined) throw new SettingsError(key, "missing; it is required");
+  if (value === "") throw new SettingsError(key, "is empty; it needs a value");
+  return value;
+}
+
+function optionalText(values: Map<string, RawValue>, key: string, fallback: string): string {
+  const value = text(values, key);
+  if (value === undefined) return fallback;
+  if (value === "") throw new SettingsError(key, "is empty; remove the line to use the default");
+  return value;
+}
+
+function positiveNumber(
+  values: Map<string, RawValue>,
+  key: string,
+  fallback: number | undefined,
+  integer: boolean,
+): number {
+  const raw = values.get(key);
+  if (raw === undefined) {
+    if (fallback === undefined) throw new SettingsError(key, "missing; it is required");
+    return fallback;
+  }
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (typeof raw === "boolean" || String(raw).trim() === "" || !Number.isFinite(value)) {
+    throw new SettingsError(key, `must be a number, got ${JSON.stringify(raw)}`);
+  }
+  if (value <= 0) throw new SettingsError(key, `must be greater than zero, got ${value}`);
+  if (integer && !Number.isInteger(value)) {
+    throw new SettingsError(key, `must be a whole number, got ${value}`);
+  }
+  return value;
+}
+
+function flag(values: Map<string, RawValue>, key: string, fallback: boolean): boolean {
+  const raw = values.get(key);
+  if (raw === undefined) return fallback;
+  if (typeof raw === "boolean") return raw;
+  const word = String(raw).trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(word)) return true;
+  if (["false", "0", "no", "off"].includes(word)) return false;
+  throw new SettingsError(key, `must be True or False, got ${JSON.stringify(raw)}`);
+}
+
+function apiUrl(values: Map<string, RawValue>, key: string, fallback: string): string {
+  const value = optionalText(values, key, fallback);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingsError(key, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new SettingsError(key, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const parts = value.split(":");
+  if (parts.length !== 2) {
+    throw new SettingsError("LISTEN", `must be "host:port", got ${JSON.stringify(value)}`);
+  }
+  const [host = "", portText = ""] = parts;
+  if (!isIPv4(host)) {
+    throw new SettingsError("LISTEN", `host must be an IPv4 address, got ${JSON.stringify(host)}`);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+    throw new SettingsError("LISTEN", `port must be 1-65535, got ${JSON.stringify(portText)}`);
+  }
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host.startsWith("127.") || host === "::1" || host === "localhost";
+}
+
+/** Parses and validates settings.conf text. Throws `SettingsError` naming the offending key. */
+export function parseSettings(source: string): ParsedSettings {
+  const values = parseAssignments(source);
+  const warnings: string[] = [];
+  for (const key of values.keys()) {
+    if (!(key in SETTINGS_KEYS)) warnings.push(`unknown key ${key} ignored`);
+  }
+
+  const listen = parseListen(requireText(values, "LISTEN"));
+  const githubAccessToken = requireText(values, "GITHUB_ACCESS_TOKEN");
+  const giteeAccessToken = requireText(values, "GITEE_ACCESS_TOKEN");
+  const scanDbInterval = positiveNumber(values, "SCAN_DB_INTERVAL", undefined, false);
+  const user = requireText(values, "USER");
+  if (user.length > 32) {
+    throw new SettingsError("USER", `is ${user.length} characters long; at most 32 are allowed`);
+  }
+  const passwordHash = requireText(values, "PASSWORD");
+  const hashProblem = describeHashProblem(passwordHash);
+  if (hashProblem) throw new SettingsError("PASSWORD", hashProblem);
+
+  const logLevelText = optionalText(values, "LOG_LEVEL", DEFAULTS.LOG_LEVEL).toLowerCase();
+  if (!isLogLevel(logLevelText)) {
+    throw new SettingsError("LOG_LEVEL", `must be debug, info, warn or error, got ${logLevelText}`);
+  }
+
+  const plainHttp = flag(values, "PLAIN_HTTP", DEFAULTS.PLAIN_HTTP);
+  if (plainHttp && !isLoopback(listen.host)) {
+    throw new SettingsError(
+      "PLAIN_HTTP",
+      `plain HTTP is only allowed on a loopback address, but LISTEN is ${listen.host}`,
+    );
+  }
+
+  const settings: Settings = {
+    listen,
+    githubAccessToken,
+    giteeAccessToken,
+    scanDbInterval,
+    user,
+    passwordHash,
+    githubApiUrl: apiUrl(values, "GITHUB_API_URL", DEFAULTS.GITHUB_API_URL),
+    giteeApiUrl: apiUrl(values, "GITEE_API_URL", DEFAULTS.GITEE_API_URL),
+    databasePath: optionalText(values, "DATABASE_PATH", DEFAULTS.DATABASE_PATH),
+    gitBasePath: optionalText(values, "GIT_BASE_PATH", DEFAULTS.GIT_BASE_PATH),
+    certFile: optionalText(values, "CERT_FILE", DEFAULTS.CERT_FILE),
+    keyFile: optionalText(values, "KEY_FILE", DEFAULTS.KEY_FILE),
+    scanConcurrency: positiveNumber(values, "SCAN_CONCURRENCY", DEFAULTS.SCAN_CONCURRENCY, true),
+    plainHttp,
+    logLevel: logLevelText,
+    giteeTokenInQuery: flag(values, "GITEE_TOKEN_IN_QUERY", DEFAULTS.GITEE_TOKEN_IN_QUERY),
+    requestTimeout: positiveNumber(values, "REQUEST_TIMEOUT", DEFAULTS.REQUEST_TIMEOUT, false),
+    gitTimeout: positiveNumber(values, "GIT_TIMEOUT", DEFAULTS.GIT_TIMEOUT, false),
+  };
+  return { settings: Object.freeze(settings), warnings };
+}
+
+/** Which settings file to use: `--config` beats the environment, which beats the default. */
+export function resolveSettingsPath(
+  flagValue: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  return flagValue ?? env[SETTINGS_PATH_ENV] ?? DEFAULT_SETTINGS_PATH;
+}
+
+/** Reads and parses a settings file; file problems become `SettingsError`s too. */
+export async function loadSettingsFile(path: string): Promise<ParsedSettings> {
+  let source: string;
+  try {
+    source = await Bun.file(path).text();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? error})`;
+    throw new SettingsError(null, `settings file ${path} ${why}`);
+  }
+  try {
+    return parseSettings(source);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      throw new SettingsError(error.key, `${error.problem} (in ${path})`);
+    }
+    throw error;
+  }
+}
