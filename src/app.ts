@@ -47,6 +47,16 @@ export function describeValidation(error: Readonly<ValidationError>): {
   return { field, error: custom ?? first?.summary ?? "invalid value" };
 }
 
+/** The first query parameter that appears more than once (filters take one value each). */
+export function repeatedQueryKey(url: string): string | null {
+  const seen = new Set<string>();
+  for (const key of new URL(url).searchParams.keys()) {
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return null;
+}
+
 export function createApp(deps: AppDeps) {
   const { log } = deps;
   const httpLog = log.child({ component: "http" });
@@ -82,6 +92,10 @@ export function createApp(deps: AppDeps) {
       httpLog.error("request failed", { method: request.method, url: request.url, error });
       set.status = 500;
       return { code: "500", msg: "Internal Server Error", data: null };
+    })
+    .onBeforeHandle({ as: "global" }, ({ request }) => {
+      const repeated = repeatedQueryKey(request.url);
+      if (repeated) return badParameters(repeated, `${repeated} must be given only once`);
     })
     .onAfterResponse(({ request, set, path }) => {
       httpLog.debug("request", { method: request.method, path, status: set.status });

@@ -52,11 +52,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: "fill tracking.id",
     up(db) {
-      // The original never set `id`; number the existing rows in key order and keep ids unique.
+      // The original never set `id`: number existing rows in the order it listed them (rowid).
       const rows = db
-        .query<{ rowid: number }, []>(
-          "SELECT rowid FROM tracking WHERE id IS NULL ORDER BY repo, branch",
-        )
+        .query<{ rowid: number }, []>("SELECT rowid FROM tracking WHERE id IS NULL ORDER BY rowid")
         .all();
       let next =
         (db.query<{ top: number | null }, []>("SELECT MAX(id) AS top FROM tracking").get()?.top ??

@@ -39,9 +39,11 @@ export class Authenticator {
   private readonly windowMs: number;
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
+  /** How many times the password hash was actually computed (the cache avoids most). */
+  hashVerifications = 0;
 
   constructor(
-    private readonly user: string,
+    user: string,
     private readonly passwordHash: string,
     options: AuthenticatorOptions = {},
   ) {
@@ -86,6 +88,7 @@ export class Authenticator {
     const cacheKey = this.digest(`${user}\u0000${password}`).toString("hex");
     const expires = this.verified.get(cacheKey);
     if (expires !== undefined && expires > now) return userOk;
+    this.hashVerifications++;
     const passwordOk = await verifyPassword(password, this.passwordHash);
     if (!(userOk && passwordOk)) return false;
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
