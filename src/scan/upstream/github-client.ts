@@ -1,0 +1,107 @@
+/**
+ * The Octokit instance behind the GitHub upstream: @octokit/rest with the throttling and retry
+ * plugins, a per-attempt timeout, and Octokit's own logging routed to the structured logger.
+ *
+ * One owner per backoff decision: the retry plugin retries 5xx and network failures only (429 is
+ * in its `doNotRetry` list); the throttling plugin owns 403/429 rate limits. A primary limit
+ * (`x-ratelimit-remaining: 0`) is never waited out inline — the reset can be an hour away — but
+ * surfaces at once as `RateLimitedError{resetAt}` so the scheduler parks GitHub. A secondary
+ * limit with a short `retry-after` is retried inline a bounded number of times.
+ */
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import type { Logger } from "../../log.ts";
+import { VERSION } from "../../version.ts";
+
+const PluggedOctokit = Octokit.plugin(throttling, retry);
+export type GithubOctokit = InstanceType<typeof PluggedOctokit>;
+
+export interface GithubClientOptions {
+  baseUrl: string;
+  token: string;
+  log: Logger;
+  /** Milliseconds before one HTTP attempt is abandoned. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  /** Milliseconds per second of suggested wait (Octokit's default 1000; tests set it low). */
+  retryAfterBaseValue?: number;
+  /** Retries of 5xx and network failures; default 3. */
+  retries?: number;
+  /** Longest secondary-limit wait (seconds) absorbed inline; default 60. */
+  maxInlineWaitSeconds?: number;
+  /** Inline retries after a secondary limit; default 1. */
+  secondaryLimitRetries?: number;
+}
+
+/** The REST API version this client was written against. */
+const API_VERSION = "2022-11-28";
+/** The retry plugin's defaults plus 429, which belongs to the throttling plugin. */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
+let instances = 0;
+
+function withTimeout(signal: AbortSignal | null | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+export function createGithubOctokit(options: GithubClientOptions): GithubOctokit {
+  const { log, timeoutMs } = options;
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  // A fresh timeout per attempt, so a retry is not born already expired.
+  const timedFetch = ((input: string | URL | Request, init?: RequestInit) =>
+    baseFetch(input, { ...init, signal: withTimeout(init?.signal, timeoutMs) })) as typeof fetch;
+  const maxInlineWait = options.maxInlineWaitSeconds ?? 60;
+  const secondaryRetries = options.secondaryLimitRetries ?? 1;
+  const octokit = new PluggedOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    userAgent: `patch-tracking/${VERSION}`,
+    // Octokit's lines name method and path only; failures are logged by the callers, typed.
+    log: {
+      debug: (message: string) => log.debug("octokit", { detail: message }),
+      info: (message: string) => log.debug("octokit", { detail: message }),
+      warn: (message: string) => log.warn("octokit warning", { detail: message }),
+      error: (message: string) => log.debug("octokit", { detail: message }),
+    },
+    request: { fetch: timedFetch },
+    throttle: {
+      // A private Bottleneck key: pacing state is not shared with other instances.
+      id: `patch-tracking-github-${++instances}`,
+      retryAfterBaseValue: options.retryAfterBaseValue ?? 1000,
+      onRateLimit: (retryAfter: number, request: { method: string; url: string }) => {
+        log.warn("GitHub primary rate limit reached", {
+          method: request.method,
+          url: request.url,
+          retryAfter,
+        });
+        return false;
+      },
+      onSecondaryRateLimit: (
+        retryAfter: number,
+        request: { method: string; url: string },
+        _octokit: unknown,
+        retryCount: number,
+      ) => {
+        const again = retryCount < secondaryRetries && retryAfter <= maxInlineWait;
+        log.warn("GitHub secondary rate limit reached", {
+          method: request.method,
+          url: request.url,
+          retryAfter,
+          retrying: again,
+        });
+        return again;
+      },
+    },
+    retry: {
+      doNotRetry: DO_NOT_RETRY,
+      retries: options.retries ?? 3,
+      retryAfterBaseValue: options.retryAfterBaseValue ?? 1000,
+    },
+  });
+  octokit.hook.before("request", (request) => {
+    request.headers["x-github-api-version"] = API_VERSION;
+  });
+  return octokit;
+}
