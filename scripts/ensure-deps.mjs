@@ -33,7 +33,10 @@ const TOOLS = {
   git: "git",
   rpmspec: "rpm",
   rpmbuild: "rpm",
+  rpmlint: "rpmlint",
+  "systemd-analyze": "systemd",
   openssl: "openssl",
+  chromium: "chromium",
 };
 
 function hasCommand(name) {

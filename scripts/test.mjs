@@ -25,7 +25,7 @@ failed += step("lint and format (biome check)", bin("biome"), ["check", "."]) ==
 process.stderr.write("\n== bun test\n");
 // Bun writes its report to stderr: stream it through as it comes, and keep it to read the totals.
 const report = await new Promise((resolve) => {
-  const child = spawn(bin("bun"), ["test", ...extra], {
+  const child = spawn(bin("bun"), ["test", "--timeout", "60000", ...extra], {
     cwd: root,
     stdio: ["inherit", "inherit", "pipe"],
   });

@@ -6,10 +6,12 @@ import type { Database } from "bun:sqlite";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia, type ValidationError } from "elysia";
 import type { Logger } from "./log.ts";
+import type { ServiceMetrics } from "./metrics.ts";
 import type { Authenticator } from "./routes/authenticator.ts";
 import { badParameters } from "./routes/envelope.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { issueRoutes } from "./routes/issue.ts";
+import { statusPageRoutes } from "./routes/status-page.ts";
 import { trackingRoutes } from "./routes/tracking.ts";
 import { VERSION } from "./version.ts";
 
@@ -21,6 +23,8 @@ export interface AppDeps {
   auth: Authenticator;
   log: Logger;
   onTrackingSaved?: (repo: string, branch: string) => void;
+  /** Served at /metrics, and counts every request. */
+  metrics?: ServiceMetrics;
   /** Extra route modules (scanner endpoints, status), mounted after the compatible ones. */
   // biome-ignore lint/suspicious/noExplicitAny: Elysia instances differ in their type parameters
   plugins?: Elysia<any, any, any, any, any, any, any>[];
@@ -97,12 +101,27 @@ export function createApp(deps: AppDeps) {
       const repeated = repeatedQueryKey(request.url);
       if (repeated) return badParameters(repeated, `${repeated} must be given only once`);
     })
-    .onAfterResponse(({ request, set, path }) => {
-      httpLog.debug("request", { method: request.method, path, status: set.status });
+    .onAfterResponse(({ request, set, path, route }) => {
+      const status = typeof set.status === "number" ? set.status : 200;
+      deps.metrics?.httpRequests.inc({
+        route: route || "unmatched",
+        method: request.method,
+        status: String(status),
+      });
+      httpLog.debug("request", { method: request.method, path, status });
     })
     .use(trackingRoutes(deps))
     .use(issueRoutes(deps))
-    .use(healthRoutes(deps));
+    .use(healthRoutes(deps))
+    .use(statusPageRoutes(deps))
+    .get(
+      "/metrics",
+      () =>
+        new Response(deps.metrics?.registry.render() ?? "", {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+      { detail: { summary: "Prometheus metrics", description: "Text exposition format." } },
+    );
   for (const plugin of deps.plugins ?? []) app.use(plugin);
   return app;
 }

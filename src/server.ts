@@ -17,12 +17,20 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface RouteContext {
+  db: Database;
+  auth: Authenticator;
+  log: Logger;
+}
+
 export interface ServerOptions {
   log: Logger;
   /** Already-open database (the scanner shares it); opened from settings when absent. */
   db?: Database;
-  plugins?: AppDeps["plugins"];
+  /** Route modules beyond the compatible ones (scanner, status), built with the server's auth. */
+  routes?: (context: RouteContext) => NonNullable<AppDeps["plugins"]>;
   onTrackingSaved?: AppDeps["onTrackingSaved"];
+  metrics?: AppDeps["metrics"];
 }
 
 function readPem(key: "CERT_FILE" | "KEY_FILE", path: string): string {
@@ -58,8 +66,9 @@ export function startServer(settings: Settings, options: ServerOptions): Running
     db,
     auth,
     log: options.log,
-    plugins: options.plugins,
+    plugins: options.routes?.({ db, auth, log: options.log }),
     onTrackingSaved: options.onTrackingSaved,
+    metrics: options.metrics,
   });
   app.listen({
     hostname: settings.listen.host,

@@ -73,6 +73,64 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX IF NOT EXISTS issue_repo_branch ON issue(repo, branch)");
     },
   },
+  {
+    version: 4,
+    name: "publish journal and tracking status",
+    up(db) {
+      // One row per publish run: everything needed to resume it after a crash, written before
+      // the first remote write. At most one unfinished run per tracking.
+      db.run(`CREATE TABLE IF NOT EXISTS publish_run (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        repo TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        version_control TEXT NOT NULL,
+        scm_repo TEXT NOT NULL,
+        scm_branch TEXT NOT NULL,
+        base_commit TEXT NOT NULL,
+        head_commit TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        work_branch TEXT NOT NULL,
+        state TEXT NOT NULL,
+        step TEXT NOT NULL,
+        issue_number TEXT,
+        issue_url TEXT,
+        pull_number INTEGER,
+        pull_url TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        notes TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+      )`);
+      db.run(
+        "CREATE UNIQUE INDEX IF NOT EXISTS publish_run_open ON publish_run(repo, branch) WHERE state = 'open'",
+      );
+      db.run("CREATE INDEX IF NOT EXISTS publish_run_finished ON publish_run(finished_at)");
+      db.run(`CREATE TABLE IF NOT EXISTS publish_commit (
+        run_id INTEGER NOT NULL REFERENCES publish_run(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        sha TEXT NOT NULL,
+        date TEXT NOT NULL,
+        message TEXT NOT NULL,
+        url TEXT,
+        empty INTEGER NOT NULL,
+        patch BLOB,
+        uploaded INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, position)
+      )`);
+      db.run(`CREATE TABLE IF NOT EXISTS tracking_status (
+        repo TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        last_scan_at TEXT,
+        last_outcome TEXT,
+        last_error TEXT,
+        last_success_at TEXT,
+        upstream_head TEXT,
+        PRIMARY KEY (repo, branch)
+      )`);
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

@@ -122,15 +122,22 @@ export function upsertTracking(db: Database, input: TrackingInput): { created: b
   })();
 }
 
-/** Deletes one branch's tracking, or every branch of `repo` when `branch` is undefined. */
+/**
+ * Deletes one branch's tracking, or every branch of `repo` when `branch` is undefined, with its
+ * scan status; its unfinished publish runs are marked abandoned so they are never resumed.
+ */
 export function deleteTrackings(db: Database, repo: string, branch?: string): number {
-  const result =
-    branch === undefined
-      ? db.query("DELETE FROM tracking WHERE repo = $repo").run({ repo })
-      : db
-          .query("DELETE FROM tracking WHERE repo = $repo AND branch = $branch")
-          .run({ repo, branch });
-  return result.changes;
+  const where = branch === undefined ? "repo = $repo" : "repo = $repo AND branch = $branch";
+  const params: Record<string, string> = branch === undefined ? { repo } : { repo, branch };
+  return db.transaction(() => {
+    const stamp = new Date().toISOString();
+    db.query(
+      `UPDATE publish_run SET state = 'abandoned', updated_at = $stamp, finished_at = $stamp
+       WHERE state = 'open' AND ${where}`,
+    ).run({ ...params, stamp });
+    db.query(`DELETE FROM tracking_status WHERE ${where}`).run(params);
+    return db.query(`DELETE FROM tracking WHERE ${where}`).run(params).changes;
+  })();
 }
 
 /** Records the upstream commit a tracking has been processed up to. */

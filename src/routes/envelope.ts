@@ -3,6 +3,8 @@
  * Codes are strings and travel with HTTP 200; clients branch on `code`.
  */
 
+import { NotFoundError, type ServiceError } from "../errors.ts";
+
 export const ResponseCode = {
   SUCCESS: "2001",
   INPUT_PARAMETERS_ERROR: "4001",
@@ -59,4 +61,21 @@ export interface ParameterProblem {
 
 export function badParameters(field: string | null, error: string): Envelope<ParameterProblem> {
   return envelope(ResponseCode.INPUT_PARAMETERS_ERROR, { field, error });
+}
+
+/**
+ * An upstream or forge failure as the original's codes say it: the address is wrong (5001 GitHub
+ * or git, 5002 Gitee) or the service cannot be reached (5003, 5004). `data.error` keeps the reason.
+ */
+export function serviceFailure(error: ServiceError): Envelope<{ service: string; error: string }> {
+  const gitee = error.service === "gitee";
+  const code =
+    error instanceof NotFoundError
+      ? gitee
+        ? ResponseCode.GITEE_ADDRESS_ERROR
+        : ResponseCode.GITHUB_ADDRESS_ERROR
+      : gitee
+        ? ResponseCode.GITEE_CONNECTION_ERROR
+        : ResponseCode.GITHUB_CONNECTION_ERROR;
+  return envelope(code, { service: error.service, error: error.message });
 }

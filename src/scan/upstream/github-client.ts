@@ -32,6 +32,8 @@ export interface GithubClientOptions {
   maxInlineWaitSeconds?: number;
   /** Inline retries after a secondary limit; default 1. */
   secondaryLimitRetries?: number;
+  /** Called after every HTTP attempt with its status (0: no answer), for metrics. */
+  onResponse?: (status: number, headers: Headers | null) => void;
 }
 
 /** The REST API version this client was written against. */
@@ -50,8 +52,17 @@ export function createGithubOctokit(options: GithubClientOptions): GithubOctokit
   const { log, timeoutMs } = options;
   const baseFetch = options.fetch ?? globalThis.fetch;
   // A fresh timeout per attempt, so a retry is not born already expired.
-  const timedFetch = ((input: string | URL | Request, init?: RequestInit) =>
-    baseFetch(input, { ...init, signal: withTimeout(init?.signal, timeoutMs) })) as typeof fetch;
+  const onResponse = options.onResponse;
+  const timedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    try {
+      const response = await baseFetch(input, { ...init, signal: withTimeout(init?.signal, timeoutMs) });
+      onResponse?.(response.status, response.headers);
+      return response;
+    } catch (error) {
+      onResponse?.(0, null);
+      throw error;
+    }
+  }) as typeof fetch;
   const maxInlineWait = options.maxInlineWaitSeconds ?? 60;
   const secondaryRetries = options.secondaryLimitRetries ?? 1;
   const octokit = new PluggedOctokit({

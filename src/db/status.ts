@@ -1,0 +1,265 @@
+/** Per-tracking scan status: what the scanner last did with each tracking and why. */
+import type { Database } from "bun:sqlite";
+
+export type ScanOutcome =
+  | "started" // first scan: the upstream head was recorded, nothing proposed
+  | "unchanged" // no new upstream commit
+  | "proposed" // a branch, issue and pull request were published
+  | "skipped-empty" // only empty commits arrived; scm_commit advanced
+  | "diverged" // upstream history was rewritten; needs an operator
+  | "failed" // an error; the open run (if any) is retried on the next scan
+  | "parked"; // the forge is rate limited; retried after its reset time
+
+export interface TrackingStatus {
+  repo: string;
+  branch: string;
+  lastScanAt: string | null;
+  lastOutcome: ScanOutcome | null;
+  lastError: string | null;
+  lastSuccessAt: string | null;
+  upstreamHead: string | null;
+}
+
+const FAILING: readonly ScanOutcome[] = ["diverged", "failed"];
+
+export function isFailing(outcome: ScanOutcome | null): boolean {
+  return outcome !== null && FAILING.includes(outcome);
+}
+
+export function recordScan(
+  db: Database,
+  repo: string,
+  branch: string,
+  result: { outcome: ScanOutcome; error?: string | null; upstreamHead?: string | null },
+): void {
+  const stamp = new Date().toISOString();
+  const success = !isFailing(result.outcome) && result.outcome !== "parked";
+  db.query(
+    `INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome, last_error, last_success_at, upstream_head)
+     VALUES ($repo, $branch, $stamp, $outcome, $error, $success, $head)
+     ON CONFLICT (repo, branch) DO UPDATE SET
+       last_scan_at = excluded.last_scan_at,
+       last_outcome = excluded.last_outcome,
+       last_error = excluded.last_error,
+       last_success_at = COALESCE(excluded.last_success_at, tracking_status.last_success_at),
+       upstream_head = COALESCE(excluded.upstream_head, tracking_status.upstream_head)`,
+  ).run({
+    repo,
+    branch,
+    stamp,
+    outcome: result.outcome,
+    error: result.error ?? null,
+    success: success ? stamp : null,
+    head: result.upstreamHead ?? null,
+  });
+}
+
+export function getStatus(db: Database, repo: string, branch: string): TrackingStatus | null {
+  const row = db
+    .query<Record<string, string | null>, [string, string]>(
+      "SELECT * FROM tracking_status WHERE repo = ? AND branch = ?",
+    )
+    .get(repo, branch);
+  return row ? toStatus(row) : null;
+}
+
+function toStatus(row: Record<string, string | null>): TrackingStatus {
+  return {
+    repo: row.repo ?? "",
+    branch: row.branch ?? "",
+    lastScanAt: row.last_scan_at ?? null,
+    lastOutcome: (row.last_outcome as ScanOutcome | null) ?? null,
+    lastError: row.last_error ?? null,
+    lastSuccessAt: row.last_success_at ?? null,
+    upstreamHead: row.upstream_head ?? null,
+  };
+}
+
+export function deleteStatus(db: Database, repo: string, branch?: string): void {
+  if (branch === undefined) db.query("DELETE FROM tracking_status WHERE repo = ?").run(repo);
+  else db.query("DELETE FROM tracking_status WHERE repo = ? AND branch = ?").run(repo, branch);
+}
+
+/** A tracking with its scan status and its newest publish runs, for operators. */
+export interface TrackingOverview {
+  tracking: {
+    version_control: string;
+    scm_repo: string;
+    scm_branch: string;
+    scm_commit: string | null;
+    repo: string;
+    branch: string;
+    enabled: boolean;
+  };
+  status: Omit<TrackingStatus, "repo" | "branch">;
+  openRun: {
+    id: number;
+    workBranch: string;
+    step: string;
+    attempts: number;
+    lastError: string | null;
+    createdAt: string;
+  } | null;
+  lastRun: {
+    id: number;
+    issueNumber: string | null;
+    issueUrl: string | null;
+    pullNumber: number | null;
+    pullUrl: string | null;
+    finishedAt: string | null;
+  } | null;
+}
+
+interface OverviewRow {
+  version_control: string;
+  scm_repo: string;
+  scm_branch: string;
+  scm_commit: string | null;
+  repo: string;
+  branch: string;
+  enabled: number;
+  last_scan_at: string | null;
+  last_outcome: string | null;
+  last_error: string | null;
+  last_success_at: string | null;
+  upstream_head: string | null;
+  open_id: number | null;
+  open_work_branch: string | null;
+  open_step: string | null;
+  open_attempts: number | null;
+  open_error: string | null;
+  open_created_at: string | null;
+  done_id: number | null;
+  done_issue_number: string | null;
+  done_issue_url: string | null;
+  done_pull_number: number | null;
+  done_pull_url: string | null;
+  done_finished_at: string | null;
+}
+
+/**
+ * Every tracking (optionally filtered) with status, open run and newest finished run, failing
+ * ones first. One query, so it stays fast with tens of thousands of trackings.
+ */
+export function listOverview(
+  db: Database,
+  filter: { repo?: string; branch?: string; failing?: boolean } = {},
+): TrackingOverview[] {
+  const where: string[] = [];
+  const params: Record<string, string> = {};
+  if (filter.repo !== undefined) {
+    where.push("t.repo = $repo");
+    params.repo = filter.repo;
+  }
+  if (filter.branch !== undefined) {
+    where.push("t.branch = $branch");
+    params.branch = filter.branch;
+  }
+  if (filter.failing) where.push("(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)");
+  const rows = db
+    .query<OverviewRow, Record<string, string>>(
+      `SELECT t.version_control, t.scm_repo, t.scm_branch, t.scm_commit, t.repo, t.branch, t.enabled,
+              s.last_scan_at, s.last_outcome, s.last_error, s.last_success_at, s.upstream_head,
+              o.id AS open_id, o.work_branch AS open_work_branch, o.step AS open_step,
+              o.attempts AS open_attempts, o.last_error AS open_error, o.created_at AS open_created_at,
+              d.id AS done_id, d.issue_number AS done_issue_number, d.issue_url AS done_issue_url,
+              d.pull_number AS done_pull_number, d.pull_url AS done_pull_url, d.finished_at AS done_finished_at
+       FROM tracking t
+       LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
+       LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
+       LEFT JOIN publish_run d ON d.id = (
+         SELECT id FROM publish_run WHERE repo = t.repo AND branch = t.branch AND state = 'done'
+         ORDER BY id DESC LIMIT 1)
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY (s.last_outcome IN ('failed', 'diverged')) DESC, (o.id IS NOT NULL) DESC, t.repo, t.branch`,
+    )
+    .all(params);
+  return rows.map((row) => ({
+    tracking: {
+      version_control: row.version_control,
+      scm_repo: row.scm_repo,
+      scm_branch: row.scm_branch,
+      scm_commit: row.scm_commit ? row.scm_commit : null,
+      repo: row.repo,
+      branch: row.branch,
+      enabled: Boolean(row.enabled),
+    },
+    status: {
+      lastScanAt: row.last_scan_at,
+      lastOutcome: row.last_outcome as ScanOutcome | null,
+      lastError: row.last_error,
+      lastSuccessAt: row.last_success_at,
+      upstreamHead: row.upstream_head,
+    },
+    openRun:
+      row.open_id === null
+        ? null
+        : {
+            id: row.open_id,
+            workBranch: row.open_work_branch ?? "",
+            step: row.open_step ?? "",
+            attempts: row.open_attempts ?? 0,
+            lastError: row.open_error,
+            createdAt: row.open_created_at ?? "",
+          },
+    lastRun:
+      row.done_id === null
+        ? null
+        : {
+            id: row.done_id,
+            issueNumber: row.done_issue_number,
+            issueUrl: row.done_issue_url,
+            pullNumber: row.done_pull_number,
+            pullUrl: row.done_pull_url,
+            finishedAt: row.done_finished_at,
+          },
+  }));
+}
+
+/** Patches (non-empty commits of finished runs) proposed per UTC day, for the last `days` days. */
+export function proposedPerDay(
+  db: Database,
+  days: number,
+  now = new Date(),
+): { day: string; patches: number }[] {
+  const since = new Date(now.getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const rows = db
+    .query<{ day: string; patches: number }, [string]>(
+      `SELECT substr(r.finished_at, 1, 10) AS day, COUNT(*) AS patches
+       FROM publish_run r JOIN publish_commit c ON c.run_id = r.id
+       WHERE r.state = 'done' AND c.empty = 0 AND substr(r.finished_at, 1, 10) >= ?
+       GROUP BY day`,
+    )
+    .all(since);
+  const counts = new Map(rows.map((row) => [row.day, row.patches]));
+  const out: { day: string; patches: number }[] = [];
+  for (let i = days - 1; i >= 0; i--) {
+    const day = new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10);
+    out.push({ day, patches: counts.get(day) ?? 0 });
+  }
+  return out;
+}
+
+/** Counts of trackings by state, for the summary and metrics. */
+export function trackingCounts(db: Database): {
+  total: number;
+  enabled: number;
+  failing: number;
+  openRuns: number;
+} {
+  const row = db
+    .query<{ total: number; enabled: number; failing: number; open_runs: number }, []>(
+      `SELECT COUNT(*) AS total,
+              COALESCE(SUM(t.enabled = 1), 0) AS enabled,
+              COALESCE(SUM(s.last_outcome IN ('failed', 'diverged')), 0) AS failing,
+              (SELECT COUNT(*) FROM publish_run WHERE state = 'open') AS open_runs
+       FROM tracking t LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch`,
+    )
+    .get();
+  return {
+    total: row?.total ?? 0,
+    enabled: row?.enabled ?? 0,
+    failing: row?.failing ?? 0,
+    openRuns: row?.open_runs ?? 0,
+  };
+}

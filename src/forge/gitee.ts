@@ -1,0 +1,258 @@
+/**
+ * The Gitee v5 `Forge`: domain operations on top of `GiteeHttp`.
+ *
+ * Gitee quirks handled here (see docs: forge-apis §1): a missing file answers `200 []`, not 404;
+ * issue numbers are strings and pull numbers integers; "already exists" is a 400 whose text is
+ * undocumented (partly Chinese), so it is never decided from the message — every write that fails
+ * or loses its answer is followed by a read that shows what the forge actually holds.
+ */
+import { ConflictError, RejectedError, TransientError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { encodePath, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
+import type {
+  EnsureOutcome,
+  Forge,
+  ForgeFile,
+  ForgeIssue,
+  ForgePull,
+  PullRequestSpec,
+  RepoPath,
+} from "./types.ts";
+
+interface ContentObject {
+  type?: string;
+  content?: string;
+  sha?: string;
+}
+
+interface IssueObject {
+  number: string;
+  title: string;
+  html_url: string;
+}
+
+interface PullObject {
+  number: number;
+  html_url: string;
+  head?: { ref?: string };
+  base?: { ref?: string };
+}
+
+/** How many pages of the bot's issues to search for a title (newest first). */
+const ISSUE_SEARCH_PAGES = 5;
+/** Attempts of one ensure operation before its error is passed on. */
+const ENSURE_ATTEMPTS = 3;
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64");
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+}
+
+function repoApi(repo: RepoPath): string {
+  return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
+}
+
+/** True for failures after which the forge may or may not hold the write. */
+function outcomeUnknown(error: unknown): boolean {
+  return (
+    error instanceof TransientError ||
+    error instanceof RejectedError ||
+    error instanceof ConflictError
+  );
+}
+
+export interface GiteeForgeOptions extends Omit<GiteeHttpOptions, "log"> {
+  log: Logger;
+}
+
+export class GiteeForge implements Forge {
+  private readonly http: GiteeHttp;
+  private login: string | null = null;
+
+  constructor(private readonly options: GiteeForgeOptions) {
+    this.http = new GiteeHttp(options);
+  }
+
+  async whoami(): Promise<string> {
+    if (this.login) return this.login;
+    const { data } = await this.http.request<{ login: string }>("GET", "/user");
+    this.login = data.login;
+    return data.login;
+  }
+
+  webUrl(repo: RepoPath): string {
+    return `${this.http.webBase()}/${repo.owner}/${repo.name}`;
+  }
+
+  async branchExists(repo: RepoPath, branch: string): Promise<boolean> {
+    // The list avoids the undocumented handling of '/' (work branches have one) in the path form.
+    const branches = await this.http.list<{ name: string }>(`${repoApi(repo)}/branches`);
+    return branches.some((item) => item.name === branch);
+  }
+
+  async ensureBranch(repo: RepoPath, branch: string, from: string): Promise<EnsureOutcome> {
+    if (await this.branchExists(repo, branch)) return "existed";
+    try {
+      await this.http.request("POST", `${repoApi(repo)}/branches`, {
+        body: { refs: from, branch_name: branch },
+      });
+      return "created";
+    } catch (error) {
+      if (outcomeUnknown(error) && (await this.branchExists(repo, branch))) return "created";
+      throw error;
+    }
+  }
+
+  async readFile(repo: RepoPath, branch: string, path: string): Promise<ForgeFile | null> {
+    const { data } = await this.http.request<ContentObject | ContentObject[]>(
+      "GET",
+      `${repoApi(repo)}/contents/${encodePath(path)}`,
+      { query: { ref: branch } },
+    );
+    if (Array.isArray(data)) {
+      if (data.length === 0) return null;
+      throw new RejectedError("gitee", `${path} on ${branch} is a directory, not a file`);
+    }
+    if (typeof data?.content !== "string" || typeof data.sha !== "string") {
+      throw new TransientError("gitee", `unexpected answer reading ${path} on ${branch}`);
+    }
+    return {
+      content: new Uint8Array(Buffer.from(data.content.replace(/\s+/g, ""), "base64")),
+      sha: data.sha,
+    };
+  }
+
+  async writeFile(
+    repo: RepoPath,
+    branch: string,
+    path: string,
+    content: Uint8Array,
+    message: string,
+    sha: string | null,
+  ): Promise<void> {
+    const body: Record<string, unknown> = { content: base64(content), message, branch };
+    if (sha) body.sha = sha;
+    try {
+      await this.http.request(
+        sha ? "PUT" : "POST",
+        `${repoApi(repo)}/contents/${encodePath(path)}`,
+        {
+          body,
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof RejectedError) || error.status !== 400) throw error;
+      // A 400 means "exists already" (create) or "stale sha" (update) — or a real rejection.
+      const current = await this.readFile(repo, branch, path);
+      const conflict = sha ? current?.sha !== sha : current !== null;
+      if (conflict)
+        throw new ConflictError(
+          "gitee",
+          `${path} on ${branch} changed meanwhile: ${error.message}`,
+          400,
+        );
+      throw error;
+    }
+  }
+
+  async ensureFile(
+    repo: RepoPath,
+    branch: string,
+    path: string,
+    content: Uint8Array,
+    message: string,
+  ): Promise<EnsureOutcome> {
+    let lastError: unknown;
+    let existedAtFirst: boolean | undefined;
+    for (let attempt = 0; attempt < ENSURE_ATTEMPTS; attempt++) {
+      const current = await this.readFile(repo, branch, path);
+      existedAtFirst ??= current !== null;
+      if (current && sameBytes(current.content, content)) {
+        // Equal on a later attempt means an earlier write took effect although its answer was lost.
+        if (attempt === 0) return "existed";
+        return existedAtFirst ? "updated" : "created";
+      }
+      try {
+        await this.writeFile(repo, branch, path, content, message, current?.sha ?? null);
+        return current ? "updated" : "created";
+      } catch (error) {
+        if (!outcomeUnknown(error)) throw error;
+        lastError = error;
+        this.options.log.debug("gitee write uncertain; reading back", { path, branch, error });
+      }
+    }
+    throw lastError;
+  }
+
+  async findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null> {
+    const creator = await this.whoami();
+    for (let page = 1; page <= ISSUE_SEARCH_PAGES; page++) {
+      const { data } = await this.http.request<IssueObject[]>("GET", `${repoApi(repo)}/issues`, {
+        query: { state: "all", creator, sort: "created", direction: "desc", page, per_page: 100 },
+      });
+      const items = Array.isArray(data) ? data : [];
+      const found = items.find((item) => item.title === title);
+      if (found) return { number: String(found.number), url: found.html_url, title: found.title };
+      if (items.length < 100) break;
+    }
+    return null;
+  }
+
+  async ensureIssue(repo: RepoPath, title: string, body: string) {
+    const existing = await this.findIssue(repo, title);
+    if (existing) return { ...existing, outcome: "existed" as const };
+    try {
+      const { data } = await this.http.request<IssueObject>(
+        "POST",
+        `/repos/${encodeURIComponent(repo.owner)}/issues`,
+        { body: { repo: repo.name, title, body } },
+      );
+      return {
+        number: String(data.number),
+        url: data.html_url,
+        title: data.title,
+        outcome: "created" as const,
+      };
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      const found = await this.findIssue(repo, title);
+      if (found) return { ...found, outcome: "created" as const };
+      throw error;
+    }
+  }
+
+  async findPull(repo: RepoPath, head: string, base: string): Promise<ForgePull | null> {
+    const pulls = await this.http.list<PullObject>(
+      `${repoApi(repo)}/pulls`,
+      { state: "all", head, base },
+      5,
+    );
+    const found = pulls.find((pull) => pull.head?.ref === head && pull.base?.ref === base);
+    return found ? { number: found.number, url: found.html_url, head, base } : null;
+  }
+
+  async ensurePull(repo: RepoPath, spec: PullRequestSpec) {
+    const existing = await this.findPull(repo, spec.head, spec.base);
+    if (existing) return { ...existing, outcome: "existed" as const };
+    try {
+      const { data } = await this.http.request<PullObject>("POST", `${repoApi(repo)}/pulls`, {
+        body: { ...spec, prune_source_branch: true },
+      });
+      return {
+        number: data.number,
+        url: data.html_url,
+        head: spec.head,
+        base: spec.base,
+        outcome: "created" as const,
+      };
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      const found = await this.findPull(repo, spec.head, spec.base);
+      if (found) return { ...found, outcome: "created" as const };
+      throw error;
+    }
+  }
+}

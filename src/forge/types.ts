@@ -1,0 +1,89 @@
+/**
+ * The `Forge` interface: where proposals are written (Gitee v5 and compatible forges). The publish
+ * pipeline depends only on this. Writes are *ensure* operations: each looks for existing work
+ * first, so repeating a step after a crash or a lost answer never creates a second copy.
+ */
+
+/** A downstream repository, `owner/name`. */
+export interface RepoPath {
+  readonly owner: string;
+  readonly name: string;
+}
+
+export interface ForgeFile {
+  readonly content: Uint8Array;
+  /** Git blob sha, needed to update the file. */
+  readonly sha: string;
+}
+
+export interface ForgeIssue {
+  /** Gitee issue numbers are strings such as `I6D3AV`. */
+  readonly number: string;
+  readonly url: string;
+  readonly title: string;
+}
+
+export interface ForgePull {
+  readonly number: number;
+  readonly url: string;
+  readonly head: string;
+  readonly base: string;
+}
+
+export type EnsureOutcome = "created" | "existed" | "updated";
+
+export interface PullRequestSpec {
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+}
+
+export interface Forge {
+  /** The account the token belongs to; throws AuthFailedError for a bad token. */
+  whoami(): Promise<string>;
+  branchExists(repo: RepoPath, branch: string): Promise<boolean>;
+  /** Creates `branch` from `from` unless it exists. */
+  ensureBranch(repo: RepoPath, branch: string, from: string): Promise<EnsureOutcome>;
+  /** The file on `branch`, or null when it does not exist. */
+  readFile(repo: RepoPath, branch: string, path: string): Promise<ForgeFile | null>;
+  /**
+   * Creates (`sha` null) or updates (`sha` = current blob) a file. Throws ConflictError when the
+   * file exists already or `sha` is stale, so the caller re-reads and decides again.
+   */
+  writeFile(
+    repo: RepoPath,
+    branch: string,
+    path: string,
+    content: Uint8Array,
+    message: string,
+    sha: string | null,
+  ): Promise<void>;
+  /** Makes `path` on `branch` hold exactly `content`. */
+  ensureFile(
+    repo: RepoPath,
+    branch: string,
+    path: string,
+    content: Uint8Array,
+    message: string,
+  ): Promise<EnsureOutcome>;
+  /** The issue with exactly this title opened by the service's account, if any. */
+  findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null>;
+  ensureIssue(
+    repo: RepoPath,
+    title: string,
+    body: string,
+  ): Promise<ForgeIssue & { outcome: EnsureOutcome }>;
+  /** The pull request from `head` into `base` in any state, if any. */
+  findPull(repo: RepoPath, head: string, base: string): Promise<ForgePull | null>;
+  ensurePull(
+    repo: RepoPath,
+    spec: PullRequestSpec,
+  ): Promise<ForgePull & { outcome: EnsureOutcome }>;
+  /** Web address of a repository, for links shown to operators. */
+  webUrl(repo: RepoPath): string;
+}
+
+export function repoPathText(repo: RepoPath): string {
+  return `${repo.owner}/${repo.name}`;
+}

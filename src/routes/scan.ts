@@ -1,0 +1,128 @@
+/**
+ * Scanner endpoints (new; the compatible `/tracking` contract is untouched):
+ * `GET /tracking/status` — why each tracking is where it is; `POST /tracking/scan` — scan now;
+ * `GET /tracking/plan` — the dry run. Scanning and planning need the admin's credentials.
+ */
+import type { Database } from "bun:sqlite";
+import { Elysia, t } from "elysia";
+import { listOverview } from "../db/status.ts";
+import { listTrackings } from "../db/trackings.ts";
+import { ServiceError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { PlanDeps } from "../scan/plan.ts";
+import { planTracking } from "../scan/plan.ts";
+import type { Scanner } from "../scan/scheduler.ts";
+import { authPlugin } from "./auth.ts";
+import type { Authenticator } from "./authenticator.ts";
+import { badParameters, envelope, ResponseCode, serviceFailure, success } from "./envelope.ts";
+
+export interface ScanRoutesDeps {
+  db: Database;
+  auth: Authenticator;
+  log: Logger;
+  scanner: Scanner;
+  plan: PlanDeps;
+}
+
+const text = (name: string) =>
+  t.String({
+    minLength: 1,
+    maxLength: 1024,
+    error: `${name} must be a non-empty string, given once`,
+  });
+
+export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
+  return new Elysia({ prefix: "/tracking" })
+    .use(authPlugin(auth, log))
+    .get(
+      "/status",
+      ({ query }) => {
+        let failing: boolean | undefined;
+        if (query.failing !== undefined) {
+          if (!["true", "True", "1", "false", "False", "0"].includes(query.failing)) {
+            return badParameters("failing", "failing must be true or false");
+          }
+          failing = ["true", "True", "1"].includes(query.failing);
+        }
+        return success({
+          scanner: scanner.state(),
+          trackings: listOverview(db, { repo: query.repo, branch: query.branch, failing }),
+        });
+      },
+      {
+        query: t.Object(
+          {
+            repo: t.Optional(text("repo")),
+            branch: t.Optional(text("branch")),
+            failing: t.Optional(t.String()),
+          },
+          { additionalProperties: false },
+        ),
+        detail: {
+          summary: "Scan status of each tracking",
+          description:
+            "Last scan time, outcome and error, the open publish run and the newest issue/pull request; failing trackings first.",
+        },
+      },
+    )
+    .post(
+      "/scan",
+      async ({ query, set }) => {
+        if (!scanner.enabled) {
+          set.status = 503;
+          return {
+            code: "503",
+            msg: scanner.state().disabledReason ?? "the scanner is not running",
+            data: null,
+          };
+        }
+        if (query.repo === undefined) {
+          void scanner.scanAll();
+          return success({ scanning: "all" });
+        }
+        const targets = listTrackings(db, { repo: query.repo, branch: query.branch });
+        if (targets.length === 0) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);
+        const results = await Promise.all(
+          targets.map((target) => scanner.scanOne(target.repo, target.branch)),
+        );
+        return success(results);
+      },
+      {
+        auth: true,
+        query: t.Object(
+          { repo: t.Optional(text("repo")), branch: t.Optional(text("branch")) },
+          { additionalProperties: false },
+        ),
+        detail: {
+          summary: "Scan now",
+          description:
+            "With repo (and branch): scans those trackings and answers with their outcomes. Without: starts a scan of every tracking.",
+        },
+      },
+    )
+    .get(
+      "/plan",
+      async ({ query }) => {
+        try {
+          const result = await planTracking(plan, query.repo, query.branch);
+          if (!result) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);
+          return success(result);
+        } catch (error) {
+          if (error instanceof ServiceError) return serviceFailure(error);
+          throw error;
+        }
+      },
+      {
+        auth: true,
+        query: t.Object(
+          { repo: text("repo"), branch: text("branch") },
+          { additionalProperties: false },
+        ),
+        detail: {
+          summary: "Dry run",
+          description:
+            "What a scan of this tracking would propose now: commits, patch files and sizes, the spec diff, issue and pull request. Writes nothing.",
+        },
+      },
+    );
+}

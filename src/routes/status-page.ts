@@ -1,0 +1,191 @@
+/**
+ * The status page at `/` (and `/status`): every tracking with its last scan, outcome, error and
+ * newest issue/pull request, failing ones first, a summary and a 30-day chart of proposed
+ * patches. Server-rendered HTML and CSS with no script, read-only, and nothing secret on it.
+ */
+import type { Database } from "bun:sqlite";
+import { Elysia, t } from "elysia";
+import {
+  listOverview,
+  proposedPerDay,
+  type TrackingOverview,
+  trackingCounts,
+} from "../db/status.ts";
+import { VERSION } from "../version.ts";
+
+const STATES = ["all", "failing", "open", "ok", "disabled"] as const;
+/** Rows per page: a browser lays out a few hundred rows instantly, ten thousand take seconds. */
+export const PAGE_SIZE = 100;
+type StateFilter = (typeof STATES)[number];
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** Only http(s) links are rendered as links; anything else is shown as text. */
+function link(url: string | null, text: string): string {
+  if (!url || !/^https?:\/\//i.test(url)) return escapeHtml(text);
+  return `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>`;
+}
+
+function stateOf(item: TrackingOverview): Exclude<StateFilter, "all"> {
+  if (!item.tracking.enabled) return "disabled";
+  if (item.status.lastOutcome === "failed" || item.status.lastOutcome === "diverged")
+    return "failing";
+  if (item.openRun) return "open";
+  return "ok";
+}
+
+function shortTime(iso: string | null): string {
+  return iso ? iso.replace("T", " ").slice(0, 19) : "never";
+}
+
+function chart(days: { day: string; patches: number }[]): string {
+  const width = 600;
+  const height = 80;
+  const max = Math.max(1, ...days.map((day) => day.patches));
+  const barWidth = width / days.length;
+  const bars = days
+    .map((day, index) => {
+      const barHeight = Math.round((day.patches / max) * (height - 14));
+      const x = (index * barWidth).toFixed(1);
+      return `<rect x="${x}" y="${height - barHeight}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight}"><title>${day.day}: ${day.patches}</title></rect>`;
+    })
+    .join("");
+  return `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Patches proposed per day, last ${days.length} days">${bars}<text x="0" y="10">max ${max}/day</text></svg>`;
+}
+
+function row(item: TrackingOverview): string {
+  const { tracking, status, openRun, lastRun } = item;
+  const state = stateOf(item);
+  const upstream =
+    tracking.version_control === "github"
+      ? link(`https://github.com/${tracking.scm_repo}`, tracking.scm_repo)
+      : escapeHtml(tracking.scm_repo);
+  const error = openRun?.lastError ?? status.lastError ?? "";
+  const outcome = openRun
+    ? `${status.lastOutcome ?? "—"} (run at ${openRun.step}, ${openRun.attempts} failed attempts)`
+    : (status.lastOutcome ?? "—");
+  const latest = lastRun
+    ? `${link(lastRun.issueUrl, `#${lastRun.issueNumber ?? "?"}`)} ${link(lastRun.pullUrl, `!${lastRun.pullNumber ?? "?"}`)}`
+    : "—";
+  return `<tr class="${state}"><td>${upstream}<br><small>${escapeHtml(tracking.scm_branch)}</small></td><td>${escapeHtml(tracking.repo)}<br><small>${escapeHtml(tracking.branch)}</small></td><td>${tracking.enabled ? "yes" : "no"}</td><td>${shortTime(status.lastScanAt)}</td><td><span class="badge">${escapeHtml(state)}</span> ${escapeHtml(outcome)}</td><td class="error">${escapeHtml(error)}</td><td>${latest}</td></tr>`;
+}
+
+const STYLE = `
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d2330;background:#fafbfc}
+h1{font-size:1.3rem;margin:0 0 1rem}
+.summary{display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-end;margin-bottom:1rem}
+.card{background:#fff;border:1px solid #d9dee7;border-radius:6px;padding:.5rem .9rem;min-width:8rem}
+.card b{display:block;font-size:1.4rem}
+.chart{width:600px;height:80px;background:#fff;border:1px solid #d9dee7;border-radius:6px}
+.chart rect{fill:#3b82f6}.chart text{font-size:9px;fill:#667}
+form{margin:1rem 0;display:flex;gap:.5rem;align-items:center}
+table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff}
+th,td{border-bottom:1px solid #e5e8ee;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#eef1f6;position:sticky;top:0}
+.pager{margin:.5rem 0}
+small{color:#667}.error{color:#b42318}
+.badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.8rem;background:#e5e8ee}
+tr.failing .badge{background:#fde2e1;color:#b42318}tr.open .badge{background:#fff3cd}
+tr.ok .badge{background:#dcfce7;color:#166534}tr.disabled{color:#889}
+`;
+
+function pageLink(
+  filter: { repo?: string; state?: StateFilter },
+  page: number,
+  text: string,
+): string {
+  const params = new URLSearchParams();
+  if (filter.repo) params.set("repo", filter.repo);
+  if (filter.state && filter.state !== "all") params.set("state", filter.state);
+  params.set("page", String(page));
+  return `<a href="/status?${escapeHtml(params.toString())}">${text}</a>`;
+}
+
+export function renderStatusPage(
+  db: Database,
+  filter: { repo?: string; state?: StateFilter; page?: number },
+): string {
+  const counts = trackingCounts(db);
+  const days = proposedPerDay(db, 30);
+  const lastWeek = days.slice(-7).reduce((sum, day) => sum + day.patches, 0);
+  const needle = filter.repo?.trim().toLowerCase() ?? "";
+  const state = filter.state ?? "all";
+  const items = listOverview(db).filter(
+    (item) =>
+      (needle === "" ||
+        item.tracking.repo.toLowerCase().includes(needle) ||
+        item.tracking.scm_repo.toLowerCase().includes(needle)) &&
+      (state === "all" || stateOf(item) === state),
+  );
+  const pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
+  const page = Math.min(Math.max(1, Math.floor(filter.page ?? 1)), pages);
+  const first = (page - 1) * PAGE_SIZE;
+  const shown = items.slice(first, first + PAGE_SIZE);
+  const range = items.length === 0 ? "0" : `${first + 1}–${first + shown.length}`;
+  const pager = [
+    page > 1 ? pageLink(filter, page - 1, "« previous") : "",
+    `<span id="page">page ${page} of ${pages}</span>`,
+    page < pages ? pageLink(filter, page + 1, "next »") : "",
+  ].join(" ");
+  const options = STATES.map(
+    (name) => `<option value="${name}"${name === state ? " selected" : ""}>${name}</option>`,
+  ).join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>patch-tracking status</title><style>${STYLE}</style></head>
+<body>
+<h1>patch-tracking status <small>v${escapeHtml(VERSION)}</small></h1>
+<div class="summary">
+<div class="card">Tracked<b id="tracked">${counts.total}</b></div>
+<div class="card">Enabled<b id="enabled">${counts.enabled}</b></div>
+<div class="card">Failing<b id="failing">${counts.failing}</b></div>
+<div class="card">Patches proposed, 7 days<b id="proposed">${lastWeek}</b></div>
+${chart(days)}
+</div>
+<form method="get" action="/status">
+<label>Repository <input name="repo" value="${escapeHtml(filter.repo ?? "")}" placeholder="owner/name"></label>
+<label>State <select name="state">${options}</select></label>
+<button type="submit">Filter</button>
+<span id="shown">${range} of ${items.length}</span>
+</form>
+<nav class="pager">${pager}</nav>
+<table>
+<thead><tr><th>Upstream</th><th>Downstream</th><th style="width:5rem">Enabled</th><th style="width:10rem">Last scan (UTC)</th><th>Outcome</th><th>Last error</th><th style="width:9rem">Newest issue / PR</th></tr></thead>
+<tbody>
+${shown.map(row).join("\n")}
+</tbody>
+</table>
+</body></html>`;
+}
+
+export function statusPageRoutes({ db }: { db: Database }) {
+  const query = t.Object(
+    {
+      repo: t.Optional(t.String({ maxLength: 1024, error: "repo must be text" })),
+      page: t.Optional(t.Numeric({ minimum: 1, error: "page must be a number from 1" })),
+      state: t.Optional(
+        t.Union(
+          STATES.map((name) => t.Literal(name)),
+          { error: `state must be one of ${STATES.join(", ")}` },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  const page = ({ query }: { query: { repo?: string; state?: StateFilter; page?: number } }) =>
+    new Response(renderStatusPage(db, query), {
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+    });
+  const detail = {
+    summary: "Status page",
+    description: "Human-readable overview of every tracking.",
+  };
+  return new Elysia().get("/", page, { query, detail }).get("/status", page, { query, detail });
+}

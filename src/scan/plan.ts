@@ -1,0 +1,148 @@
+/**
+ * The dry run: what a scan of one tracking would propose right now — commits, patch files, the
+ * spec diff, the issue and pull request — computed with reads only. Nothing is written to the
+ * forge or the database.
+ */
+import type { Database } from "bun:sqlite";
+import { openRunFor } from "../db/runs.ts";
+import { getTracking, type Tracking } from "../db/trackings.ts";
+import { DivergedError } from "../errors.ts";
+import type { Forge } from "../forge/types.ts";
+import { makeTimestamp, workBranchName } from "./branch-name.ts";
+import { issueBody, issueTitle, patchFileName, pullTitle } from "./issue-body.ts";
+import { parseRepoPath } from "./publish.ts";
+import { MAX_COMMITS_PER_RUN } from "./scan-tracking.ts";
+import { editSpec, SpecEditError } from "./spec.ts";
+import { unifiedDiff } from "./text-diff.ts";
+import type { Upstream } from "./upstream/types.ts";
+
+export type PlanState =
+  | "not-started" // no scm_commit: the first scan records the head
+  | "up-to-date"
+  | "open-run" // a journaled run is still being published; it is resumed first
+  | "diverged"
+  | "would-propose";
+
+export interface Plan {
+  tracking: Tracking;
+  state: PlanState;
+  upstreamHead: string | null;
+  reason?: string;
+  commits: {
+    sha: string;
+    date: string;
+    subject: string;
+    empty: boolean;
+    patchFile: string | null;
+    patchBytes: number;
+  }[];
+  /** Commits beyond one run's limit, left for the following run. */
+  remainingCommits: number;
+  workBranch?: string;
+  spec?: { path: string; created: boolean; diff: string; notes: string[]; error?: string };
+  issue?: { title: string; body: string };
+  pull?: { title: string; head: string; base: string };
+}
+
+export interface PlanDeps {
+  db: Database;
+  forge: Forge;
+  upstreams: Record<Tracking["version_control"], Upstream>;
+  now?: () => Date;
+}
+
+export async function planTracking(
+  deps: PlanDeps,
+  repo: string,
+  branch: string,
+): Promise<Plan | null> {
+  const tracking = getTracking(deps.db, repo, branch);
+  if (!tracking) return null;
+  const upstream = deps.upstreams[tracking.version_control];
+  const ref = { repo: tracking.scm_repo, branch: tracking.scm_branch };
+  const [headResult] = await upstream.heads([ref]);
+  if (!headResult) throw new Error("the upstream returned no head");
+  if ("error" in headResult) throw headResult.error;
+  const head = headResult.sha;
+  const base: Plan = {
+    tracking,
+    state: "up-to-date",
+    upstreamHead: head,
+    commits: [],
+    remainingCommits: 0,
+  };
+  const open = openRunFor(deps.db, repo, branch);
+  if (open) {
+    return {
+      ...base,
+      state: "open-run",
+      reason: `run ${open.id} (${open.workBranch}) is at step ${open.step}`,
+    };
+  }
+  if (!tracking.scm_commit)
+    return { ...base, state: "not-started", reason: "the first scan records the upstream head" };
+  if (tracking.scm_commit === head) return base;
+
+  let commits: Awaited<ReturnType<Upstream["commitsSince"]>>;
+  try {
+    commits = await upstream.commitsSince(ref, tracking.scm_commit, head);
+  } catch (error) {
+    if (error instanceof DivergedError)
+      return { ...base, state: "diverged", reason: error.message };
+    throw error;
+  }
+  const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
+  const decoder = new TextDecoder();
+  const listed = batch.map((commit) => ({
+    sha: commit.sha,
+    date: commit.date,
+    subject: commit.message.split("\n")[0] ?? "",
+    empty: commit.empty,
+    patchFile: commit.empty ? null : patchFileName(commit.sha),
+    patchBytes: commit.empty ? 0 : commit.patch.length,
+  }));
+  const first = batch[0];
+  const last = batch.at(-1);
+  if (!first || !last || batch.every((commit) => commit.empty)) {
+    return { ...base, commits: listed, remainingCommits: commits.length - batch.length };
+  }
+
+  const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
+  const repoPath = parseRepoPath(tracking.repo);
+  const specPath = `${repoPath.name}.spec`;
+  const file = await deps.forge.readFile(repoPath, tracking.branch, specPath);
+  const before = file ? decoder.decode(file.content) : "";
+  let spec: NonNullable<Plan["spec"]>;
+  try {
+    const edited = editSpec({
+      spec: file ? before : null,
+      packageName: repoPath.name,
+      patches: listed.flatMap((commit) =>
+        commit.patchFile ? [{ sha: commit.sha, fileName: commit.patchFile }] : [],
+      ),
+      fromSha: first.sha,
+      toSha: last.sha,
+      date: (deps.now ?? (() => new Date()))(),
+    });
+    spec = {
+      path: specPath,
+      created: edited.created,
+      diff: await unifiedDiff(specPath, before, edited.text),
+      notes: edited.notes,
+    };
+  } catch (error) {
+    if (!(error instanceof SpecEditError)) throw error;
+    spec = { path: specPath, created: false, diff: "", notes: [], error: error.reason };
+  }
+  const workBranch = workBranchName(timestamp);
+  return {
+    ...base,
+    state: "would-propose",
+    commits: listed,
+    remainingCommits: commits.length - batch.length,
+    workBranch,
+    spec,
+    issue: { title: issueTitle(tracking.branch, timestamp), body: issueBody(batch, spec.notes) },
+    pull: { title: pullTitle(timestamp), head: workBranch, base: tracking.branch },
+  };
+}

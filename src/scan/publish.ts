@@ -1,0 +1,202 @@
+/**
+ * The publish pipeline: carries one journaled run to the forge, step by step — work branch,
+ * patch files, spec, issue, pull request — then advances the tracking in one transaction.
+ *
+ * Every step is an *ensure*: it checks what the forge already holds before writing, and the
+ * journal records each step's result before the next starts. Running `executeRun` again on the
+ * same run — after an error, a lost answer, or a crash and restart — continues where the forge
+ * actually is, so no branch, file, issue or pull request is ever created twice and no commit is
+ * skipped.
+ */
+import type { Database } from "bun:sqlite";
+import {
+  finishRun,
+  getRun,
+  markUploaded,
+  type PublishRun,
+  recordIssue,
+  recordNotes,
+  recordPull,
+  runCommits,
+  setStep,
+} from "../db/runs.ts";
+import { ConflictError } from "../errors.ts";
+import type { Forge, RepoPath } from "../forge/types.ts";
+import type { Logger } from "../log.ts";
+import { downstreamRepoPath } from "../tracking-rules.ts";
+import type { KeyedMutex } from "./concurrency.ts";
+import {
+  issueBody,
+  issueTitle,
+  patchFileName,
+  pullBody,
+  pullTitle,
+  specMessage,
+  uploadMessage,
+} from "./issue-body.ts";
+import { editSpec, SpecEditError, specAlreadyHasPatches } from "./spec.ts";
+
+export interface PublishDeps {
+  db: Database;
+  forge: Forge;
+  log: Logger;
+  /** Serialises writes per downstream repository. */
+  repoLocks: KeyedMutex;
+  /** Aborted when the service stops: the run halts between steps and stays open. */
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+/** Thrown between steps when the service is stopping; the run resumes on the next start. */
+export class StoppingError extends Error {
+  constructor() {
+    super("the service is stopping; the run will resume on the next start");
+    this.name = "StoppingError";
+  }
+}
+
+export function parseRepoPath(repo: string): RepoPath {
+  const path = downstreamRepoPath(repo);
+  const [owner, name] = (path ?? "").split("/");
+  if (!owner || !name) throw new Error(`not a downstream repository: ${repo}`);
+  return { owner, name };
+}
+
+const SPEC_ATTEMPTS = 3;
+
+/** Runs (or resumes) `run` to completion. Throws the forge's typed errors; the run stays open. */
+export async function executeRun(deps: PublishDeps, initial: PublishRun): Promise<PublishRun> {
+  const repo = parseRepoPath(initial.repo);
+  return deps.repoLocks.run(`${repo.owner}/${repo.name}`, () =>
+    publishSteps(deps, repo, initial.id),
+  );
+}
+
+async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): Promise<PublishRun> {
+  const { db, forge } = deps;
+  const current = () => {
+    const run = getRun(db, runId);
+    if (!run) throw new Error(`publish run ${runId} vanished from the journal`);
+    return run;
+  };
+  const checkpoint = () => {
+    if (deps.signal?.aborted) throw new StoppingError();
+  };
+  let run = current();
+  if (run.state !== "open") return run;
+  const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
+  const commits = runCommits(db, run.id);
+
+  checkpoint();
+  setStep(db, run.id, "branch");
+  const branchOutcome = await forge.ensureBranch(repo, run.workBranch, run.branch);
+  log.info("work branch ready", { branch: run.workBranch, outcome: branchOutcome });
+
+  setStep(db, run.id, "patches");
+  for (const commit of commits) {
+    if (commit.empty || commit.uploaded) continue;
+    checkpoint();
+    if (!commit.patch)
+      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
+    const outcome = await forge.ensureFile(
+      repo,
+      run.workBranch,
+      patchFileName(commit.sha),
+      commit.patch,
+      uploadMessage(run.timestamp, commit),
+    );
+    markUploaded(db, run.id, commit.position);
+    log.debug("patch file ready", { sha: commit.sha, outcome });
+  }
+
+  checkpoint();
+  setStep(db, run.id, "spec");
+  await ensureSpec(deps, repo, run, commits);
+
+  checkpoint();
+  setStep(db, run.id, "issue");
+  run = current();
+  const issue = await forge.ensureIssue(
+    repo,
+    issueTitle(run.branch, run.timestamp),
+    issueBody(commits, run.notes),
+  );
+  recordIssue(db, run.id, issue);
+  log.info("issue ready", { issue: issue.number, outcome: issue.outcome });
+
+  checkpoint();
+  setStep(db, run.id, "pull");
+  const pull = await forge.ensurePull(repo, {
+    head: run.workBranch,
+    base: run.branch,
+    title: pullTitle(run.timestamp),
+    body: pullBody(issue.number),
+  });
+  recordPull(db, run.id, pull);
+  log.info("pull request ready", { pull: pull.number, outcome: pull.outcome });
+
+  setStep(db, run.id, "finish");
+  finishRun(db, current());
+  log.info("run finished", { head: run.headCommit, commits: commits.length });
+  return current();
+}
+
+/**
+ * Makes the work branch's spec declare (and, where %prep is explicit, apply) the run's patches.
+ * The editor's notes for the issue are journaled before the write, so a resumed run keeps them.
+ */
+async function ensureSpec(
+  deps: PublishDeps,
+  repo: RepoPath,
+  run: PublishRun,
+  commits: ReturnType<typeof runCommits>,
+): Promise<void> {
+  const patches = commits
+    .filter((commit) => !commit.empty)
+    .map((commit) => ({
+      sha: commit.sha,
+      fileName: patchFileName(commit.sha),
+    }));
+  const first = commits[0];
+  const last = commits.at(-1);
+  if (!first || !last) return;
+  const path = `${repo.name}.spec`;
+  for (let attempt = 1; ; attempt++) {
+    const file = await deps.forge.readFile(repo, run.workBranch, path);
+    const text = file ? new TextDecoder().decode(file.content) : null;
+    if (text !== null && specAlreadyHasPatches(text, patches)) return;
+    let edited: ReturnType<typeof editSpec>;
+    try {
+      edited = editSpec({
+        spec: text,
+        packageName: repo.name,
+        patches,
+        fromSha: first.sha,
+        toSha: last.sha,
+        date: (deps.now ?? (() => new Date()))(),
+      });
+    } catch (error) {
+      if (!(error instanceof SpecEditError)) throw error;
+      // Never hold back the patches over a spec this editor cannot change safely.
+      recordNotes(deps.db, run.id, [
+        `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
+      ]);
+      return;
+    }
+    recordNotes(deps.db, run.id, edited.notes);
+    try {
+      await deps.forge.writeFile(
+        repo,
+        run.workBranch,
+        path,
+        new TextEncoder().encode(edited.text),
+        specMessage(run.timestamp, edited.created),
+        file?.sha ?? null,
+      );
+      return;
+    } catch (error) {
+      // Someone (or a lost earlier attempt) changed the spec: read it again and decide again.
+      if (!(error instanceof ConflictError) || attempt >= SPEC_ATTEMPTS) throw error;
+    }
+  }
+}

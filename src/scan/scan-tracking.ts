@@ -1,0 +1,166 @@
+/**
+ * One scan of one tracking: resume its open run if it has one, then compare the upstream head
+ * with `scm_commit` and, when commits arrived, journal a run and publish it.
+ */
+import type { Database } from "bun:sqlite";
+import { createRun, openRunFor, recordAttemptFailure } from "../db/runs.ts";
+import { recordScan, type ScanOutcome } from "../db/status.ts";
+import { getTracking, setScmCommit, type Tracking } from "../db/trackings.ts";
+import { DivergedError, RateLimitedError, type ServiceError } from "../errors.ts";
+import type { ServiceMetrics } from "../metrics.ts";
+import { makeTimestamp, workBranchName } from "./branch-name.ts";
+import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
+import type { HeadResult, Upstream, UpstreamRef } from "./upstream/types.ts";
+
+/** Largest number of upstream commits proposed in one branch/issue/pull request. */
+export const MAX_COMMITS_PER_RUN = 100;
+/** Runs one scan may publish for one tracking before leaving the rest to the next scan. */
+const MAX_RUNS_PER_SCAN = 10;
+
+export interface ScanTrackingDeps extends PublishDeps {
+  upstreams: Record<Tracking["version_control"], Upstream>;
+  /** The time until which a service refuses requests, if it is parked. */
+  parkedUntil: (service: ServiceError["service"]) => number | null;
+  /** Parks a service after a rate limit. */
+  park: (error: RateLimitedError) => void;
+  metrics?: ServiceMetrics;
+}
+
+export interface ScanResult {
+  repo: string;
+  branch: string;
+  outcome: ScanOutcome;
+  error?: string;
+  /** Runs finished during this scan. */
+  runs: number;
+}
+
+function upstreamRef(tracking: Tracking): UpstreamRef {
+  return { repo: tracking.scm_repo, branch: tracking.scm_branch };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function scanTracking(
+  deps: ScanTrackingDeps,
+  repo: string,
+  branch: string,
+  headHint?: HeadResult,
+): Promise<ScanResult> {
+  const { db } = deps;
+  const log = deps.log.child({ tracking: `${repo}:${branch}` });
+  let runs = 0;
+  let head: string | null = null;
+  const done = (outcome: ScanOutcome, error?: string): ScanResult => {
+    recordScan(db, repo, branch, { outcome, error: error ?? null, upstreamHead: head });
+    return { repo, branch, outcome, error, runs };
+  };
+
+  try {
+    const open = openRunFor(db, repo, branch);
+    if (open) {
+      if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
+      log.info("resuming publish run", { run: open.id, step: open.step, attempts: open.attempts });
+      await runWithJournal(deps, db, open.id, () => executeRun(deps, open));
+      runs++;
+    }
+
+    let tracking = getTracking(db, repo, branch);
+    if (!tracking) return { repo, branch, outcome: "unchanged", runs };
+    const upstream = deps.upstreams[tracking.version_control];
+    if (deps.parkedUntil(tracking.version_control))
+      return done("parked", `${tracking.version_control} is rate limited`);
+
+    const headResult =
+      runs === 0 && headHint ? headHint : (await upstream.heads([upstreamRef(tracking)]))[0];
+    if (!headResult) throw new Error("the upstream returned no head");
+    if ("error" in headResult) throw headResult.error;
+    head = headResult.sha;
+
+    if (!tracking.scm_commit) {
+      // Tracking starts "from now": remember the head, propose nothing.
+      setScmCommit(db, repo, branch, head);
+      log.info("tracking started at the upstream head", { head });
+      return done("started");
+    }
+
+    while (tracking.scm_commit && tracking.scm_commit !== head && runs < MAX_RUNS_PER_SCAN) {
+      const base = tracking.scm_commit;
+      const commits = await upstream.commitsSince(upstreamRef(tracking), base, head);
+      const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
+      const last = batch.at(-1);
+      if (!last) break;
+      if (batch.every((commit) => commit.empty)) {
+        // Nothing to apply; move past the empty commits without a proposal.
+        setScmCommit(db, repo, branch, last.sha);
+        log.info("only empty commits arrived", { from: base, to: last.sha, commits: batch.length });
+      } else {
+        if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
+        const timestamp = makeTimestamp();
+        const run = createRun(db, {
+          repo,
+          branch,
+          versionControl: tracking.version_control,
+          scmRepo: tracking.scm_repo,
+          scmBranch: tracking.scm_branch,
+          baseCommit: base,
+          timestamp,
+          workBranch: workBranchName(timestamp),
+          commits: batch,
+        });
+        log.info("publish run journaled", {
+          run: run.id,
+          commits: batch.length,
+          from: base,
+          to: last.sha,
+        });
+        await runWithJournal(deps, db, run.id, () => executeRun(deps, run));
+        runs++;
+      }
+      tracking = getTracking(db, repo, branch);
+      if (!tracking) break;
+    }
+    if (runs > 0) return done("proposed");
+    return done(tracking?.scm_commit === head ? "unchanged" : "skipped-empty");
+  } catch (error) {
+    if (error instanceof StoppingError)
+      return { repo, branch, outcome: "failed", error: error.message, runs };
+    if (error instanceof RateLimitedError) {
+      deps.park(error);
+      log.warn("rate limited; parked", {
+        service: error.service,
+        until: new Date(error.resetAt).toISOString(),
+      });
+      return done("parked", describe(error));
+    }
+    if (error instanceof DivergedError) {
+      log.error("upstream history rewritten; nothing proposed", { error: describe(error) });
+      return done("diverged", describe(error));
+    }
+    log.error("scan failed", { error: describe(error) });
+    return done("failed", describe(error));
+  }
+}
+
+/** Runs a publish attempt, recording its failure on the journaled run before passing it on. */
+async function runWithJournal<T>(
+  deps: ScanTrackingDeps,
+  db: Database,
+  runId: number,
+  attempt: () => Promise<T>,
+) {
+  try {
+    const result = await attempt();
+    deps.metrics?.publishRuns.inc({ outcome: "done" });
+    return result;
+  } catch (error) {
+    if (!(error instanceof StoppingError)) {
+      recordAttemptFailure(db, runId, describe(error));
+      deps.metrics?.publishRuns.inc({ outcome: "failed" });
+    }
+    deps.log.debug("publish attempt failed", { run: runId, error: describe(error) });
+    throw error;
+  }
+}

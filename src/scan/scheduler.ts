@@ -1,0 +1,276 @@
+/**
+ * The scanner: every SCAN_DB_INTERVAL seconds, every enabled tracking is scanned, with bounded
+ * concurrency and at most one scan per (repo, branch) at a time. It also resumes journaled runs at
+ * start, scans a tracking at once when it is added without `scm_commit`, parks a rate-limited
+ * service until its reset time, and stops cleanly between publish steps.
+ */
+import type { Database } from "bun:sqlite";
+import { openRuns } from "../db/runs.ts";
+import type { ScanOutcome } from "../db/status.ts";
+import { listTrackings, type Tracking } from "../db/trackings.ts";
+import { AuthFailedError, type RateLimitedError, type Service } from "../errors.ts";
+import type { Forge } from "../forge/types.ts";
+import type { Logger } from "../log.ts";
+import type { ServiceMetrics } from "../metrics.ts";
+import { isWorkBranch } from "./branch-name.ts";
+import { KeyedMutex, Semaphore } from "./concurrency.ts";
+import { type ScanResult, scanTracking } from "./scan-tracking.ts";
+import type { HeadResult, Upstream } from "./upstream/types.ts";
+
+export interface ScannerOptions {
+  db: Database;
+  log: Logger;
+  forge: Forge;
+  upstreams: Record<Tracking["version_control"], Upstream>;
+  /** Seconds between scans. */
+  intervalSeconds: number;
+  concurrency: number;
+  /** Checks the tokens at start; an AuthFailedError turns the scanner off. */
+  checkTokens?: () => Promise<void>;
+  /** Milliseconds a stop waits for running publish steps. */
+  stopGraceMs?: number;
+  metrics?: ServiceMetrics;
+}
+
+export interface ScanSummary {
+  startedAt: string;
+  finishedAt: string;
+  trackings: number;
+  outcomes: Partial<Record<ScanOutcome, number>>;
+}
+
+export interface ScannerState {
+  enabled: boolean;
+  disabledReason: string | null;
+  scanning: boolean;
+  lastScan: ScanSummary | null;
+  parked: Partial<Record<Service, string>>;
+}
+
+const TOKEN_CHECK_TIMEOUT_MS = 30_000;
+
+export class Scanner {
+  private readonly semaphore: Semaphore;
+  private readonly repoLocks = new KeyedMutex();
+  private readonly inFlight = new Map<string, Promise<ScanResult>>();
+  private readonly parked = new Map<Service, number>();
+  private readonly abort = new AbortController();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private currentScan: Promise<ScanSummary> | null = null;
+  private lastScan: ScanSummary | null = null;
+  private disabledReason: string | null = null;
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ScannerOptions) {
+    this.semaphore = new Semaphore(options.concurrency);
+    this.log = options.log.child({ component: "scan" });
+  }
+
+  /** Checks tokens in the background, then resumes open runs and starts the interval. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.boot();
+  }
+
+  private async boot(): Promise<void> {
+    if (this.options.checkTokens) {
+      try {
+        await Promise.race([
+          this.options.checkTokens(),
+          new Promise((_, reject) =>
+            setTimeout(
+              () => reject(new Error("token check timed out")),
+              TOKEN_CHECK_TIMEOUT_MS,
+            ).unref(),
+          ),
+        ]);
+      } catch (error) {
+        if (error instanceof AuthFailedError) {
+          this.disabledReason = `${error.service} token refused: ${error.message}`;
+          this.log.error("scanner off: token refused", {
+            service: error.service,
+            error: error.message,
+          });
+          return;
+        }
+        // Unreachable forges are no reason to stay off; each scan retries them.
+        this.log.warn("token check inconclusive; scanning anyway", {
+          error: (error as Error).message,
+        });
+      }
+    }
+    if (this.abort.signal.aborted) return;
+    this.timer = setInterval(() => void this.scanAll(), this.options.intervalSeconds * 1000);
+    this.log.info("scanner started", {
+      intervalSeconds: this.options.intervalSeconds,
+      concurrency: this.options.concurrency,
+      openRuns: openRuns(this.options.db).length,
+    });
+    await this.scanAll();
+  }
+
+  get enabled(): boolean {
+    return this.started && this.disabledReason === null && !this.abort.signal.aborted;
+  }
+
+  state(): ScannerState {
+    const parked: Partial<Record<Service, string>> = {};
+    for (const service of this.parked.keys()) {
+      const until = this.parkedUntil(service);
+      if (until) parked[service] = new Date(until).toISOString();
+    }
+    return {
+      enabled: this.enabled,
+      disabledReason: this.disabledReason,
+      scanning: this.currentScan !== null,
+      lastScan: this.lastScan,
+      parked,
+    };
+  }
+
+  parkedUntil(service: Service): number | null {
+    const until = this.parked.get(service);
+    if (until === undefined) return null;
+    if (until <= Date.now()) {
+      this.parked.delete(service);
+      return null;
+    }
+    return until;
+  }
+
+  private park(error: RateLimitedError): void {
+    const until = Math.max(error.resetAt, this.parked.get(error.service) ?? 0);
+    this.parked.set(error.service, until);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    // Come back right after the reset instead of waiting for the next interval.
+    this.wakeTimer = setTimeout(() => void this.scanAll(), Math.max(0, until - Date.now()) + 1000);
+  }
+
+  /** Scans every enabled tracking; a scan already running is joined, not repeated. */
+  scanAll(): Promise<ScanSummary> {
+    if (this.currentScan) return this.currentScan;
+    const scan = this.runScan().finally(() => {
+      this.currentScan = null;
+    });
+    this.currentScan = scan;
+    return scan;
+  }
+
+  private async runScan(): Promise<ScanSummary> {
+    const startedAt = new Date().toISOString();
+    const trackings = listTrackings(this.options.db, { enabled: true }).filter(
+      (tracking) => !isWorkBranch(tracking.branch),
+    );
+    const heads = await this.batchHeads(trackings);
+    const results = await Promise.all(
+      trackings.map((tracking) =>
+        this.scanOne(
+          tracking.repo,
+          tracking.branch,
+          heads.get(key(tracking.repo, tracking.branch)),
+        ),
+      ),
+    );
+    const outcomes: Partial<Record<ScanOutcome, number>> = {};
+    for (const result of results) outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+    const summary = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      trackings: trackings.length,
+      outcomes,
+    };
+    this.options.metrics?.scanDuration.observe(
+      (Date.parse(summary.finishedAt) - Date.parse(startedAt)) / 1000,
+    );
+    this.lastScan = summary;
+    this.log.info("scan finished", { trackings: trackings.length, ...outcomes });
+    return summary;
+  }
+
+  /** Heads of all trackings, one batched call per upstream kind (unchanged heads cost ~nothing). */
+  private async batchHeads(trackings: Tracking[]): Promise<Map<string, HeadResult>> {
+    const heads = new Map<string, HeadResult>();
+    for (const kind of ["github", "git"] as const) {
+      if (this.parkedUntil(kind)) continue;
+      const items = trackings.filter((tracking) => tracking.version_control === kind);
+      if (items.length === 0) continue;
+      try {
+        const results = await this.options.upstreams[kind].heads(
+          items.map((tracking) => ({ repo: tracking.scm_repo, branch: tracking.scm_branch })),
+        );
+        items.forEach((tracking, index) => {
+          const result = results[index];
+          if (result) heads.set(key(tracking.repo, tracking.branch), result);
+        });
+      } catch (error) {
+        // Each tracking then asks for its own head and reports its own error.
+        this.log.warn("batched head lookup failed", {
+          upstream: kind,
+          error: (error as Error).message,
+        });
+      }
+    }
+    return heads;
+  }
+
+  /** Scans one tracking now; joins a scan of the same tracking that is already running. */
+  scanOne(repo: string, branch: string, headHint?: HeadResult): Promise<ScanResult> {
+    const id = key(repo, branch);
+    const running = this.inFlight.get(id);
+    if (running) return running;
+    const task = this.semaphore
+      .run(() =>
+        scanTracking(
+          {
+            db: this.options.db,
+            forge: this.options.forge,
+            log: this.log,
+            repoLocks: this.repoLocks,
+            signal: this.abort.signal,
+            upstreams: this.options.upstreams,
+            parkedUntil: (service) => this.parkedUntil(service),
+            park: (error) => this.park(error),
+            metrics: this.options.metrics,
+          },
+          repo,
+          branch,
+          headHint,
+        ),
+      )
+      .then((result) => {
+        this.options.metrics?.scans.inc({ outcome: result.outcome });
+        return result;
+      })
+      .finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, task);
+    return task;
+  }
+
+  /** Called when a tracking is saved through the API. */
+  onTrackingSaved(tracking: Tracking): void {
+    if (!this.enabled || !tracking.enabled || tracking.scm_commit) return;
+    // A new tracking records its starting point within seconds, not at the next interval.
+    void this.scanOne(tracking.repo, tracking.branch);
+  }
+
+  /** Stops scheduling, lets running steps finish (up to the grace period), and returns. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const pending = [...this.inFlight.values()];
+    if (pending.length === 0) return;
+    this.log.info("waiting for running scans", { scans: pending.length });
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 10_000)),
+    ]);
+  }
+}
+
+function key(repo: string, branch: string): string {
+  return `${repo}\u0000${branch}`;
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { PAGE_SIZE } from "../src/routes/status-page.ts";
+import { launchChromium } from "./helpers/browser.ts";
+import { PROJECT_ROOT } from "./helpers/server-process.ts";
+import { startTestServer } from "./helpers/test-server.ts";
+
+const TRACKINGS = 10_000;
+const server = startTestServer();
+
+// 10,000 trackings, every 50th failing, every 100th disabled, written in one transaction.
+server.db.transaction(() => {
+  const track = server.db.prepare(
+    `INSERT INTO tracking (id, version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled)
+     VALUES (?, 'github', ?, 'main', ?, ?, 'master', ?)`,
+  );
+  const status = server.db.prepare(
+    `INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome, last_error, last_success_at)
+     VALUES (?, 'master', '2026-11-23T10:00:00.000Z', ?, ?, '2026-11-23T10:00:00.000Z')`,
+  );
+  for (let i = 0; i < TRACKINGS; i++) {
+    const repo = `src-openeuler/pkg${String(i).padStart(5, "0")}`;
+    track.run(i + 1, `upstream/pkg${i}`, "a".repeat(40), repo, i % 100 === 0 ? 0 : 1);
+    const failing = i % 50 === 7;
+    status.run(
+      repo,
+      failing ? "failed" : "unchanged",
+      failing ? `Gitee answered 500 for pkg${i}` : null,
+    );
+  }
+})();
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("status page in Chromium", () => {
+  test(`renders with ${TRACKINGS} trackings in under a second, failing first, and takes a screenshot`, async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/`, { waitUntil: "load" });
+    // The browser's own navigation timing: request sent → load event (server work included).
+    const timing: number = await page.evaluate(
+      "(() => { const [n] = performance.getEntriesByType('navigation'); return n.loadEventEnd - n.startTime; })()",
+    );
+    console.log(`status page with ${TRACKINGS} trackings: loaded in ${timing.toFixed(0)} ms`);
+    expect(timing).toBeLessThan(1000);
+    expect(await page.locator("#tracked").textContent()).toBe(String(TRACKINGS));
+    expect(await page.locator("#failing").textContent()).toBe(String(TRACKINGS / 50));
+    expect(await page.locator("#shown").textContent()).toBe(`1–${PAGE_SIZE} of ${TRACKINGS}`);
+    expect(await page.locator("tbody tr").count()).toBe(PAGE_SIZE);
+    // All 200 failing trackings come before any healthy one: the first two pages are failing.
+    expect(await page.locator("tbody tr.failing").count()).toBe(PAGE_SIZE);
+    expect(await page.locator("svg.chart rect").count()).toBe(30);
+    const dir = join(PROJECT_ROOT, ".artifacts");
+    mkdirSync(dir, { recursive: true });
+    const shot = join(dir, "status-page.png");
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    console.log(`screenshot: ${shot}`);
+    await page.close();
+  });
+
+  test("the filter form and the pager narrow and walk the table", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.fill('input[name="repo"]', "pkg0000");
+    await Promise.all([page.waitForURL(/repo=pkg0000/), page.click('button[type="submit"]')]);
+    // pkg00000 … pkg00009
+    expect(await page.locator("tbody tr").count()).toBe(10);
+    await page.selectOption('select[name="state"]', "failing");
+    await Promise.all([page.waitForURL(/state=failing/), page.click('button[type="submit"]')]);
+    const rows = page.locator("tbody tr");
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("src-openeuler/pkg00007");
+    expect(await page.locator("#shown").textContent()).toBe("1–1 of 1");
+    await page.goto(`${server.url}/status?state=ok`);
+    expect(await page.locator("#page").textContent()).toBe("page 1 of 97");
+    await Promise.all([page.waitForURL(/page=2/), page.click("text=next »")]);
+    expect(await page.locator("#shown").textContent()).toBe("101–200 of 9700");
+    await page.close();
+  });
+});
