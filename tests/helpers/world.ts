@@ -1,0 +1,140 @@
+/**
+ * A complete little world for engine tests: an upstream git repository served by the GitHub
+ * emulator, a Gitee emulator holding downstream package repositories, a real SQLite database, and
+ * the service's own forge and upstream clients pointed at them.
+ */
+
+import type { Database } from "bun:sqlite";
+import { afterAll } from "bun:test";
+import { join } from "node:path";
+import { openDatabase } from "../../src/db/database.ts";
+import { getTracking, upsertTracking } from "../../src/db/trackings.ts";
+import type { RateLimitedError, Service } from "../../src/errors.ts";
+import { GiteeForge } from "../../src/forge/gitee.ts";
+import { silentLogger } from "../../src/log.ts";
+import { KeyedMutex } from "../../src/scan/concurrency.ts";
+import { type ScanTrackingDeps, scanTracking } from "../../src/scan/scan-tracking.ts";
+import { createGithubUpstream } from "../../src/scan/upstream/github.ts";
+import type { Upstream } from "../../src/scan/upstream/types.ts";
+import { startGiteeEmulator } from "../emulators/gitee.ts";
+import { startGithubEmulator } from "../emulators/github.ts";
+import { TestRepo } from "../emulators/github-repo.ts";
+import { TEST_GITHUB_TOKEN } from "./settings.ts";
+import { tempDir } from "./temp.ts";
+
+export const UPSTREAM = "up/stream";
+
+/** A small spec in openEuler style, applied with %autosetup. */
+export function packageSpec(name: string, release = "1"): string {
+  return `Name:           ${name}
+Version:        1.2.3
+Release:        ${release}
+Summary:        Test package
+License:        MIT
+Source0:        %{name}-%{version}.tar.gz
+
+%description
+A package for tests.
+
+%prep
+%autosetup -n %{name}-%{version} -p1
+
+%build
+
+%install
+
+%files
+
+%changelog
+* Mon Jan 01 2024 Tester <tester@example.com> - 1.2.3-1
+- Initial package
+`;
+}
+
+export interface WorldOptions {
+  /** Client timeout for Gitee requests in milliseconds. */
+  giteeTimeoutMs?: number;
+}
+
+export async function makeWorld(options: WorldOptions = {}) {
+  const dir = tempDir();
+  const upstream = await TestRepo.create(join(dir, "upstream"));
+  const base = await upstream.commit("initial import", {
+    "src/a.c": "int a;\n",
+    README: "hello\n",
+  });
+  const github = startGithubEmulator({
+    repos: { [UPSTREAM]: upstream.dir },
+    token: TEST_GITHUB_TOKEN,
+  });
+  const gitee = startGiteeEmulator();
+  const db: Database = openDatabase(join(dir, "db.sqlite"));
+  const forge = new GiteeForge({
+    baseUrl: gitee.url,
+    token: gitee.token,
+    log: silentLogger,
+    timeoutMs: options.giteeTimeoutMs ?? 2000,
+    backoffMs: 5,
+    retries: 2,
+    maxRetryAfterMs: 5000,
+  });
+  const githubUpstream = createGithubUpstream({
+    baseUrl: github.url,
+    token: github.token,
+    log: silentLogger,
+    timeoutMs: 5000,
+    retryAfterBaseValue: 1,
+  });
+  const parked = new Map<Service, number>();
+  const deps: ScanTrackingDeps = {
+    db,
+    forge,
+    log: silentLogger,
+    repoLocks: new KeyedMutex(),
+    // The git upstream is not used by these worlds; GitHub answers for both kinds.
+    upstreams: { github: githubUpstream, git: githubUpstream as unknown as Upstream },
+    parkedUntil: (service) => {
+      const until = parked.get(service);
+      return until && until > Date.now() ? until : null;
+    },
+    park: (error: RateLimitedError) => {
+      parked.set(error.service, error.resetAt);
+    },
+  };
+  afterAll(async () => {
+    await github.stop();
+    await gitee.stop();
+    db.close();
+  });
+
+  /** A downstream repository `src-openeuler/<name>` with a spec, tracked from `scm_commit`. */
+  function addPackage(name: string, scmCommit: string | null = base, spec = packageSpec(name)) {
+    gitee.addRepo(`src-openeuler/${name}`, { files: { [`${name}.spec`]: spec } });
+    upsertTracking(db, {
+      version_control: "github",
+      scm_repo: UPSTREAM,
+      scm_branch: "main",
+      scm_commit: scmCommit,
+      repo: `src-openeuler/${name}`,
+      branch: "master",
+      enabled: true,
+    });
+  }
+
+  return {
+    dir,
+    upstream,
+    base,
+    github,
+    gitee,
+    db,
+    forge,
+    deps,
+    parked,
+    addPackage,
+    scan: (name: string) => scanTracking(deps, `src-openeuler/${name}`, "master"),
+    tracking: (name: string) => getTracking(db, `src-openeuler/${name}`, "master"),
+  };
+}
+
+export type World = Awaited<ReturnType<typeof makeWorld>>;

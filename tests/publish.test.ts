@@ -1,0 +1,190 @@
+import { describe, expect, test } from "bun:test";
+import { listIssues } from "../src/db/issues.ts";
+import { openRunFor, runsFor } from "../src/db/runs.ts";
+import { getStatus } from "../src/db/status.ts";
+import { parseWorkBranch } from "../src/scan/branch-name.ts";
+import type { GiteeFault } from "./emulators/gitee.ts";
+import { makeWorld, UPSTREAM } from "./helpers/world.ts";
+
+const world = await makeWorld({ giteeTimeoutMs: 400 });
+// Three upstream commits after the tracked base: a fix, a message with `|` and markup, a rename.
+const fix = await world.upstream.commit(
+  "Fix overflow in parser\n\nSigned-off-by: Ada <ada@example.com>",
+  {
+    "src/a.c": "int a = 1;\n",
+  },
+);
+const pipe = await world.upstream.commit("Use a|b in the table | check <b>bold</b>", {
+  "src/b.c": "int b;\n",
+});
+const moved = await world.upstream.rename("src/b.c", "src/c.c", "Rename b to c");
+const NEW_COMMITS = [fix, pipe, moved];
+
+/** Asserts the downstream repository holds exactly one complete proposal of NEW_COMMITS. */
+function expectOneProposal(name: string) {
+  const repo = world.gitee.repo(`src-openeuler/${name}`);
+  const workBranches = Object.keys(repo.branches).filter((branch) =>
+    branch.startsWith("patch-tracking/"),
+  );
+  expect(workBranches).toHaveLength(1);
+  const workBranch = workBranches[0]!;
+  const timestamp = parseWorkBranch(workBranch);
+  expect(timestamp).toMatch(/^\d{20}$/);
+  const files = repo.branches[workBranch]!.files;
+  for (const sha of NEW_COMMITS) {
+    const patch = files[`${sha}.patch`];
+    expect(patch?.text).toStartWith(`From ${sha} Mon Sep 17 00:00:00 2001\n`);
+  }
+  expect(Object.keys(files).filter((path) => path.endsWith(".patch"))).toHaveLength(3);
+  const spec = files[`${name}.spec`]!.text;
+  expect(spec).toContain("Release:        2\n");
+  NEW_COMMITS.forEach((sha, index) => {
+    expect(spec).toMatch(new RegExp(`^Patch${6000 + index}:\\s+${sha}\\.patch$`, "m"));
+  });
+  expect(spec.match(/^Patch6\d{3}:/gm)).toHaveLength(3);
+  expect(spec).toContain(`- append patch file of upstream repository from <${fix}> to <${moved}>`);
+  // The tracked branch itself is untouched.
+  expect(repo.branches.master!.files[`${name}.spec`]!.text).toContain("Release:        1\n");
+
+  expect(repo.issues).toHaveLength(1);
+  const issue = repo.issues[0]!;
+  expect(issue.title).toBe(`[patch tracking] master ${timestamp}`);
+  expect(issue.body).toStartWith("| Commit | Datetime | Message |\n| ------ | ------ | ------ |\n");
+  // Commit links point at the upstream's web host (the emulator's own address here).
+  const web = world.github.url.replace(/\/+$/, "");
+  expect(issue.body).toContain(
+    `| [${fix.slice(0, 7)}](${web}/${UPSTREAM}/commit/${fix}) | 2024-01-01T00:02:00Z |`,
+  );
+  expect(issue.body).toContain("Use a\\|b in the table \\| check &lt;b&gt;bold&lt;/b&gt;");
+  expect(issue.body).toContain(
+    "Fix overflow in parser<br><br>Signed-off-by: Ada &lt;ada@example.com&gt;",
+  );
+
+  expect(repo.pulls).toHaveLength(1);
+  const pull = repo.pulls[0]!;
+  expect(pull).toMatchObject({
+    title: `[patch tracking] ${timestamp}`,
+    head: workBranch,
+    base: "master",
+  });
+  expect(pull.body).toBe(`#${issue.number}`);
+
+  const tracking = world.tracking(name)!;
+  expect(tracking.scm_commit).toBe(moved);
+  expect(listIssues(world.db, { repo: `src-openeuler/${name}` })).toEqual([
+    { issue: issue.number, repo: `src-openeuler/${name}`, branch: "master" },
+  ]);
+  expect(openRunFor(world.db, `src-openeuler/${name}`, "master")).toBeNull();
+}
+
+describe("publishing", () => {
+  test("proposes new upstream commits as a branch, patches, spec, issue and pull request", async () => {
+    world.addPackage("happy");
+    world.gitee.resetLog();
+    const result = await world.scan("happy");
+    expect(result).toMatchObject({ outcome: "proposed", runs: 1 });
+    expectOneProposal("happy");
+    const status = getStatus(world.db, "src-openeuler/happy", "master");
+    expect(status).toMatchObject({ lastOutcome: "proposed", lastError: null, upstreamHead: moved });
+    // The token travels in a header, never in a URL.
+    expect(world.gitee.requests.every((request) => request.tokenVia === "header")).toBe(true);
+  });
+
+  test("a second scan with nothing new writes nothing", async () => {
+    world.gitee.resetLog();
+    const result = await world.scan("happy");
+    expect(result.outcome).toBe("unchanged");
+    expect(world.gitee.writes()).toEqual([]);
+  });
+
+  test("a tracking without scm_commit records the upstream head and proposes nothing", async () => {
+    world.addPackage("fresh", null);
+    world.gitee.resetLog();
+    expect((await world.scan("fresh")).outcome).toBe("started");
+    expect(world.tracking("fresh")!.scm_commit).toBe(moved);
+    expect(world.gitee.writes()).toEqual([]);
+  });
+
+  test("a spec the editor cannot bump still gets its patches proposed, with a note", async () => {
+    world.addPackage(
+      "macro",
+      world.base,
+      "Name: macro\nVersion: 1\nRelease: %autorelease\nSummary: x\nLicense: MIT\n%description\nx\n%changelog\n%autochangelog\n",
+    );
+    expect((await world.scan("macro")).outcome).toBe("proposed");
+    const repo = world.gitee.repo("src-openeuler/macro");
+    expect(repo.issues[0]!.body).toContain("macro.spec was not updated automatically");
+    expect(repo.pulls).toHaveLength(1);
+  });
+
+  test("a missing downstream repository fails that tracking only, with the reason kept", async () => {
+    world.addPackage("healthy2");
+    world.gitee.addRepo("src-openeuler/placeholder");
+    const { upsertTracking } = await import("../src/db/trackings.ts");
+    upsertTracking(world.db, {
+      version_control: "github",
+      scm_repo: UPSTREAM,
+      scm_branch: "main",
+      scm_commit: world.base,
+      repo: "src-openeuler/absent",
+      branch: "master",
+      enabled: true,
+    });
+    const [bad, good] = await Promise.all([world.scan("absent"), world.scan("healthy2")]);
+    expect(bad.outcome).toBe("failed");
+    expect(bad.error).toContain("Not Found Project");
+    expect(good.outcome).toBe("proposed");
+    const run = openRunFor(world.db, "src-openeuler/absent", "master");
+    expect(run?.attempts).toBe(1);
+    expect(run?.lastError).toContain("404");
+  });
+});
+
+describe("exactly once under faults", () => {
+  const steps: [string, string, RegExp][] = [
+    ["branch", "POST", /\/branches$/],
+    ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
+    ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
+    ["issue", "POST", /^\/repos\/src-openeuler\/issues$/],
+    ["pull request", "POST", /\/pulls$/],
+  ];
+  const faults: [string, GiteeFault][] = [
+    ["500", { status: 500 }],
+    ["503 HTML", { status: 503 }],
+    ["429 with Retry-After", { rateLimit: { retryAfterSeconds: 1 } }],
+    ["timeout", { delayMs: 900 }],
+    ["dropped connection", { drop: true }],
+    ["500 after the write", { afterWrite: { status: 500 } }],
+    ["dropped after the write", { afterWrite: { drop: true } }],
+  ];
+  let scenario = 0;
+  const outcomes: string[] = [];
+
+  for (const [step, method, path] of steps) {
+    for (const [faultName, fault] of faults) {
+      test(`${step}: ${faultName} (twice)`, async () => {
+        const name = `fault${++scenario}`;
+        world.addPackage(name);
+        world.gitee.fault({ method, path, times: 2 }, fault);
+        let attempts = 0;
+        while (
+          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
+          world.tracking(name)!.scm_commit !== moved
+        ) {
+          attempts++;
+          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
+          await world.scan(name);
+        }
+        world.gitee.clearFaults();
+        expectOneProposal(name);
+        expect(runsFor(world.db, `src-openeuler/${name}`, "master")).toHaveLength(1);
+        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
+      });
+    }
+  }
+
+  test("every scenario ended with exactly one proposal", () => {
+    console.log(`fault scenarios: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
+    expect(outcomes).toHaveLength(steps.length * faults.length);
+  });
+});
