@@ -34,6 +34,9 @@ export class GitError extends Error {
   }
 }
 
+/** How long to wait for a killed git's pipes to close before giving up on them. */
+const KILL_GRACE_MS = 1000;
+
 /** Configuration pinned on every call so output is reproducible whatever the host's git config. */
 const PINNED_CONFIG = [
   "-c",
@@ -93,16 +96,28 @@ export async function runGit(
     stderr: "pipe",
   });
   let timedOut = false;
+  let onTimeout: () => void = () => {};
+  // Helpers git starts (remote-https, ssh, upload-pack) may keep the pipes open after git itself
+  // is killed; after the kill, stop waiting for them once a short grace period has passed.
+  const abandoned = new Promise<"abandoned">((resolve) => {
+    onTimeout = () => setTimeout(() => resolve("abandoned"), KILL_GRACE_MS).unref();
+  });
   const timer = setTimeout(() => {
     timedOut = true;
     proc.kill("SIGKILL");
+    onTimeout();
   }, options.timeoutMs ?? 600_000);
   try {
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).bytes(),
-      new Response(proc.stderr).text(),
-      proc.exited,
+    const outcome = await Promise.race([
+      Promise.all([
+        new Response(proc.stdout).bytes(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]),
+      abandoned,
     ]);
+    if (outcome === "abandoned") throw new GitError(args, -1, "", true);
+    const [stdout, stderr, code] = outcome;
     if (timedOut) throw new GitError(args, code, stderr, true);
     return { code, stdout, stderr };
   } finally {

@@ -55,7 +55,10 @@ export function createGithubOctokit(options: GithubClientOptions): GithubOctokit
   const onResponse = options.onResponse;
   const timedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     try {
-      const response = await baseFetch(input, { ...init, signal: withTimeout(init?.signal, timeoutMs) });
+      const response = await baseFetch(input, {
+        ...init,
+        signal: withTimeout(init?.signal, timeoutMs),
+      });
       onResponse?.(response.status, response.headers);
       return response;
     } catch (error) {

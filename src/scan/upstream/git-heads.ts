@@ -1,0 +1,92 @@
+/**
+ * Branch heads of git upstreams without fetching anything: one `git ls-remote` per URL, however
+ * many of its branches are asked for, several URLs at a time.
+ */
+import { NotFoundError, RejectedError } from "../../errors.ts";
+import { GitError, runGit } from "../../git.ts";
+import { Semaphore } from "../concurrency.ts";
+import { toGitServiceError } from "./git-errors.ts";
+import { branchProblem, displayUrl, urlProblem } from "./git-url.ts";
+import { type MirrorContext, prepareBase } from "./mirror.ts";
+import type { HeadResult, UpstreamRef } from "./types.ts";
+
+/** URLs asked at the same time (each is one short network round trip). */
+const LS_REMOTE_CONCURRENCY = 8;
+
+/**
+ * `refs/heads/<branch>` → sha for the given branches of `url`. Patterns only narrow what the
+ * server sends; `ls-remote` matches them as suffixes (`main` also hits `feature/main`), so the
+ * caller must look names up exactly.
+ */
+async function lsRemote(
+  ctx: MirrorContext,
+  url: string,
+  branches: readonly string[],
+): Promise<Map<string, string>> {
+  const env = prepareBase(ctx);
+  const patterns = branches.map((branch) => `refs/heads/${branch}`);
+  const args = ["ls-remote", "--", url, ...patterns];
+  ctx.stats.lsRemotes++;
+  let result: Awaited<ReturnType<typeof runGit>>;
+  try {
+    result = await runGit(args, { cwd: ctx.basePath, env, timeoutMs: ctx.timeoutMs });
+  } catch (error) {
+    throw toGitServiceError(error, "ls-remote", url);
+  }
+  if (result.code !== 0) {
+    throw toGitServiceError(new GitError(args, result.code, result.stderr), "ls-remote", url);
+  }
+  const refs = new Map<string, string>();
+  for (const line of new TextDecoder().decode(result.stdout).split("\n")) {
+    const [sha, name] = line.split("\t");
+    if (sha && name) refs.set(name, sha);
+  }
+  return refs;
+}
+
+/** Heads of `refs` in the order given; one `ls-remote` per distinct URL. */
+export async function lookupHeads(
+  ctx: MirrorContext,
+  refs: readonly UpstreamRef[],
+): Promise<HeadResult[]> {
+  const results: HeadResult[] = new Array(refs.length);
+  const byUrl = new Map<string, number[]>();
+  refs.forEach((ref, index) => {
+    const problem = urlProblem(ref.repo) ?? branchProblem(ref.branch);
+    if (problem) {
+      results[index] = { error: new RejectedError("git", `${displayUrl(ref.repo)}: ${problem}`) };
+      return;
+    }
+    byUrl.set(ref.repo, [...(byUrl.get(ref.repo) ?? []), index]);
+  });
+  const semaphore = new Semaphore(LS_REMOTE_CONCURRENCY);
+  await Promise.all(
+    [...byUrl].map(([url, indices]) =>
+      semaphore.run(async () => {
+        const branches = [...new Set(indices.map((index) => (refs[index] as UpstreamRef).branch))];
+        try {
+          const heads = await lsRemote(ctx, url, branches);
+          for (const index of indices) {
+            const branch = (refs[index] as UpstreamRef).branch;
+            const sha = heads.get(`refs/heads/${branch}`);
+            results[index] = sha
+              ? { sha }
+              : {
+                  error: new NotFoundError(
+                    "git",
+                    `branch ${branch} not found in ${displayUrl(url)}`,
+                  ),
+                };
+          }
+        } catch (error) {
+          ctx.log.warn("git head lookup failed", {
+            url: displayUrl(url),
+            error: (error as Error).message,
+          });
+          for (const index of indices) results[index] = { error: error as Error };
+        }
+      }),
+    ),
+  );
+  return results;
+}
