@@ -1,0 +1,150 @@
+/**
+ * Pre-add checks, like the original's: the upstream repository and branch exist (GitHub API, or
+ * `git ls-remote` for a git URL) and so do the downstream Gitee repository and branch. Each
+ * failure is a sentence naming what is missing. `--no-check` skips them all.
+ */
+import { runGit } from "../src/git.ts";
+import { downstreamRepoPath } from "../src/tracking-rules.ts";
+import { VERSION } from "../src/version.ts";
+import type { TrackingRequest } from "./tracking-input.ts";
+
+export interface CheckSettings {
+  githubApiUrl: string;
+  githubToken?: string;
+  giteeApiUrl: string;
+  giteeToken?: string;
+  timeoutMs: number;
+}
+
+/** Base URLs and tokens from the environment (for Enterprise hosts and tests). */
+export function checkSettingsFrom(env: Record<string, string | undefined>): CheckSettings {
+  return {
+    githubApiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
+    githubToken: env.GITHUB_TOKEN || env.GITHUB_ACCESS_TOKEN || undefined,
+    giteeApiUrl: (env.GITEE_API_URL || "https://gitee.com/api/v5").replace(/\/+$/, ""),
+    giteeToken: env.GITEE_ACCESS_TOKEN || undefined,
+    timeoutMs: 20_000,
+  };
+}
+
+type Lookup = { status: number; body: unknown } | { failure: string };
+
+async function getJson(url: string, headers: Record<string, string>, timeoutMs: number) {
+  try {
+    const response = await fetch(url, {
+      headers: {
+        accept: "application/json",
+        "user-agent": `patch-tracking-cli/${VERSION}`,
+        ...headers,
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Keep the text: proxies and rate limiters answer with HTML.
+    }
+    return { status: response.status, body } satisfies Lookup;
+  } catch (error) {
+    const err = error as { code?: string; name?: string; message?: string };
+    return { failure: `${err.code ?? err.name ?? "error"}: ${err.message ?? String(error)}` };
+  }
+}
+
+function refusal(service: string, status: number, tokenVariable: string): string {
+  if (status === 401) return `${service} refused the token in ${tokenVariable} (HTTP 401)`;
+  if (status === 403 || status === 429) {
+    return `${service} refused the request (HTTP ${status}, probably a rate limit): set ${tokenVariable}, wait, or use --no-check`;
+  }
+  return `${service} answered HTTP ${status}`;
+}
+
+/** Whether the upstream repository and branch exist; a problem sentence, or null. */
+export async function checkUpstream(
+  tracking: TrackingRequest,
+  settings: CheckSettings,
+): Promise<string | null> {
+  if (tracking.version_control === "git")
+    return checkGitBranch(tracking.scm_repo, tracking.scm_branch);
+  const headers: Record<string, string> = settings.githubToken
+    ? { authorization: `Bearer ${settings.githubToken}` }
+    : {};
+  const repoUrl = `${settings.githubApiUrl}/repos/${tracking.scm_repo}`;
+  const what = `upstream GitHub repository ${tracking.scm_repo}`;
+  const branch = await getJson(
+    `${repoUrl}/branches/${encodeURIComponent(tracking.scm_branch)}`,
+    headers,
+    settings.timeoutMs,
+  );
+  if ("failure" in branch) {
+    return `cannot reach the GitHub API at ${settings.githubApiUrl} (${branch.failure}); use --no-check to skip the checks`;
+  }
+  if (branch.status === 200) {
+    const name = (branch.body as { name?: unknown }).name;
+    if (typeof name === "string" && name !== tracking.scm_branch) {
+      return `${what}: branch ${tracking.scm_branch} was renamed to ${name}; track ${name} instead`;
+    }
+    return null;
+  }
+  if (branch.status !== 404)
+    return `checking ${what}: ${refusal("GitHub", branch.status, "GITHUB_TOKEN")}`;
+  const repo = await getJson(repoUrl, headers, settings.timeoutMs);
+  if (!("failure" in repo) && repo.status === 200) {
+    return `${what} has no branch ${tracking.scm_branch}`;
+  }
+  return `${what} does not exist (or is private: set GITHUB_TOKEN to a token that can read it)`;
+}
+
+async function checkGitBranch(url: string, branch: string): Promise<string | null> {
+  const what = `upstream git repository ${url}`;
+  const result = await runGit(["ls-remote", "--exit-code", url, `refs/heads/${branch}`], {
+    timeoutMs: 60_000,
+  }).catch((error: Error) => ({ code: -1, stderr: error.message }));
+  if (result.code === 0) return null;
+  if (result.code === 2) return `${what} has no branch ${branch}`;
+  const reason =
+    result.stderr.trim().split("\n").slice(-2).join(" ") || `git exited with ${result.code}`;
+  return `${what} cannot be read: ${reason}`;
+}
+
+/** Whether the downstream Gitee repository and branch exist; a problem sentence, or null. */
+export async function checkDownstream(
+  tracking: TrackingRequest,
+  settings: CheckSettings,
+): Promise<string | null> {
+  const path = downstreamRepoPath(tracking.repo) ?? tracking.repo;
+  const headers: Record<string, string> = settings.giteeToken
+    ? { authorization: `Bearer ${settings.giteeToken}` }
+    : {};
+  const repoUrl = `${settings.giteeApiUrl}/repos/${path}`;
+  const what = `downstream Gitee repository ${path}`;
+  const branch = await getJson(
+    `${repoUrl}/branches/${encodeURIComponent(tracking.branch)}`,
+    headers,
+    settings.timeoutMs,
+  );
+  if ("failure" in branch) {
+    return `cannot reach the Gitee API at ${settings.giteeApiUrl} (${branch.failure}); use --no-check to skip the checks`;
+  }
+  if (branch.status === 200) return null;
+  if (branch.status !== 404)
+    return `checking ${what}: ${refusal("Gitee", branch.status, "GITEE_ACCESS_TOKEN")}`;
+  const repo = await getJson(repoUrl, headers, settings.timeoutMs);
+  if (!("failure" in repo) && repo.status === 200)
+    return `${what} has no branch ${tracking.branch}`;
+  return `${what} does not exist (or is private: set GITEE_ACCESS_TOKEN to a token that can read it)`;
+}
+
+/** Both checks at once; every problem found. */
+export async function preAddProblems(
+  tracking: TrackingRequest,
+  settings: CheckSettings,
+): Promise<string[]> {
+  const results = await Promise.all([
+    checkUpstream(tracking, settings),
+    checkDownstream(tracking, settings),
+  ]);
+  return results.filter((problem): problem is string => problem !== null);
+}

@@ -1,0 +1,28 @@
+/**
+ * What a command needs from the outside world, passed in rather than reached for, so the same
+ * code runs as a process and inside tests: output streams, the environment and the terminal.
+ */
+import { readSecret } from "./secret-prompt.ts";
+
+export interface CliIo {
+  /** Normal output (tables, results). */
+  out(text: string): void;
+  /** Errors, warnings and notices. */
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  /** True when a person can be asked for input (stdin is a terminal). */
+  interactive: boolean;
+  /** Asks for a secret without echoing it; only called when `interactive`. */
+  askSecret(prompt: string): Promise<string>;
+}
+
+/** The real process: stdout, stderr, `process.env` and the controlling terminal. */
+export function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    interactive: process.stdin.isTTY === true,
+    askSecret: readSecret,
+  };
+}

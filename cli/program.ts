@@ -1,0 +1,144 @@
+/**
+ * The `patch-tracking-cli` command line: the original's subcommands and underscored long options,
+ * parsed by commander; the work happens in `commands/`.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { VERSION } from "../src/version.ts";
+import { ADD_HINT, type AddOptions, runAdd } from "./commands/add.ts";
+import { type DeleteOptions, runDelete } from "./commands/delete.ts";
+import { type QueryOptions, runQuery } from "./commands/query.ts";
+import { PASSWORD_ENV } from "./connection.ts";
+import { CliError, formatCliError } from "./errors.ts";
+import { type CliIo, processIo } from "./io.ts";
+import { DEFAULT_CA_FILE } from "./tls-trust.ts";
+
+export const PROGRAM = "patch-tracking-cli";
+
+const ADD_EXAMPLES = `
+Examples:
+  ${PROGRAM} add --server 127.0.0.1:5001 --user admin --password Test@123 --version_control github --repo testPatchTrack/testPatch1 --branch master --scm_repo BJMX/testPatch01 --scm_branch test --enabled true
+  ${PROGRAM} add --server 127.0.0.1:5001 --user admin --password Test@123 --file tracking.yaml
+  ${PROGRAM} add --server 127.0.0.1:5001 --user admin --password Test@123 --dir /path/test_yaml/
+
+A tracking file holds one tracking, with the keys of the flags:
+  version_control: github
+  scm_repo: BJMX/testPatch01
+  scm_branch: test
+  repo: testPatchTrack/testPatch1
+  branch: master
+  enabled: true
+
+Pre-add checks use GITHUB_API_URL (default https://api.github.com) with GITHUB_TOKEN or
+GITHUB_ACCESS_TOKEN, and GITEE_API_URL (default https://gitee.com/api/v5) with GITEE_ACCESS_TOKEN.`;
+
+const CONNECTION_HELP = `
+The server's certificate is checked against --ca FILE, else ${DEFAULT_CA_FILE}
+when readable, else the system's certificate store. A certificate from that file is accepted
+for any host name (it is pinned), as the self-signed one from the user guide has no host name.`;
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option("--server <host:port>", "patch-tracking service: host:port (HTTPS) or a full URL")
+    .option("--ca <file>", "trust this certificate (PEM) for the service")
+    .option("--insecure", "do not verify the service's certificate");
+}
+
+function authOptions(command: Command): Command {
+  return command
+    .option("--user <user>", "user name (USER in settings.conf)")
+    .option(
+      "--password <password>",
+      `password (default: $${PASSWORD_ENV}, else asked on the terminal)`,
+    );
+}
+
+/** Builds the program; `finish` receives each command's exit code. */
+function buildProgram(io: CliIo, finish: (code: number) => void): Command {
+  const program = new Command(PROGRAM)
+    .description("Manage the trackings of a patch-tracking service")
+    .version(VERSION, "-V, --version")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError()
+    .helpCommand(false);
+
+  const add = program
+    .command("add")
+    .description("add or update trackings: as flags, from one --file, or from every .yaml in --dir")
+    .usage(
+      "--server SERVER --user USER [--password PASSWORD] (TRACKING FLAGS | --file FILE | --dir DIR)",
+    );
+  connectionOptions(add);
+  authOptions(add);
+  add
+    .addOption(new Option("--version_control <vcs>", "upstream kind: github or git"))
+    .option("--scm_repo <repo>", "upstream repository: owner/name on GitHub, or a git URL")
+    .option("--scm_branch <branch>", "upstream branch")
+    .option(
+      "--scm_commit <sha>",
+      "last upstream commit already handled (default: start from the head)",
+    )
+    .option("--repo <repo>", "downstream Gitee repository: owner/name")
+    .option("--branch <branch>", "downstream branch")
+    .option("--enabled <bool>", "whether to track: True, true, False or false")
+    .option("--file <file>", "read one tracking from this .yaml file")
+    .option("--dir <dir>", "read a tracking from every .yaml file in this folder")
+    .option("--no-check", "skip checking that the upstream and downstream branches exist")
+    .addHelpText("after", `${ADD_EXAMPLES}\n${CONNECTION_HELP}`)
+    .showHelpAfterError(ADD_HINT)
+    .action(async (options: AddOptions) => finish(await runAdd(options, io)));
+
+  const query = program
+    .command("query")
+    .description("list trackings or the issues the service opened");
+  connectionOptions(query);
+  query
+    .option("--table <table>", "tracking or issue")
+    .option("--repo <repo>", "only this downstream repository")
+    .option("--branch <branch>", "only this downstream branch")
+    .option("--json", "print the rows as JSON (for scripts)")
+    .addHelpText(
+      "after",
+      `\nExample:\n  ${PROGRAM} query --server 127.0.0.1:5001 --table tracking\n${CONNECTION_HELP}`,
+    )
+    .action(async (options: QueryOptions) => finish(await runQuery(options, io)));
+
+  const del = program
+    .command("delete")
+    .description("delete the tracking of a branch, or of every branch of a repository");
+  connectionOptions(del);
+  authOptions(del);
+  del
+    .option("--repo <repo>", "downstream Gitee repository: owner/name")
+    .option("--branch <branch>", "only this branch (default: every branch of --repo)")
+    .addHelpText(
+      "after",
+      `\nExample:\n  ${PROGRAM} delete --server 127.0.0.1:5001 --user admin --password Test@123 --repo testPatchTrack/testPatch1 --branch master\n${CONNECTION_HELP}`,
+    )
+    .action(async (options: DeleteOptions) => finish(await runDelete(options, io)));
+
+  return program;
+}
+
+/**
+ * Runs `patch-tracking-cli` with `argv` (without the program name) and returns the exit code:
+ * 0 on success, 1 on any error (already printed).
+ */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (result) => {
+    code = result;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
+    if (error instanceof CliError) {
+      const command = program.commands.find((c) => c.name() === argv[0]);
+      io.err(`${PROGRAM}${command ? ` ${command.name()}` : ""}: error: ${formatCliError(error)}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
