@@ -4,7 +4,9 @@
  * the scanner until SIGTERM/SIGINT.
  */
 import { Command } from "commander";
+import { openDatabase } from "./db/database.ts";
 import { DEV_USER, ensureDevSettings } from "./dev-setup.ts";
+import { createEngine, type Engine } from "./engine.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
 import {
@@ -43,13 +45,23 @@ export async function runServer(argv: string[]): Promise<void> {
   }
 
   let server: ReturnType<typeof startServer>;
+  let engine: Engine;
   try {
     const { settings, warnings } = await loadSettingsFile(settingsPath);
     log.setLevel(settings.logLevel);
     log.addSecret(settings.githubAccessToken);
     log.addSecret(settings.giteeAccessToken);
     for (const warning of warnings) log.warn("settings warning", { file: settingsPath, warning });
-    server = startServer(settings, { log });
+    const db = openDatabase(settings.databasePath);
+    engine = createEngine(settings, db, log);
+    server = startServer(settings, {
+      log,
+      db,
+      routes: engine.routes,
+      onTrackingSaved: engine.onTrackingSaved,
+      metrics: engine.metrics,
+    });
+    engine.scanner.start();
     log.info("listening", { url: server.url, settings: settingsPath, version: VERSION });
     console.error(`patch-tracking ${VERSION} listening on ${server.url}`);
     if (devHint) console.error(devHint);
@@ -72,6 +84,8 @@ export async function runServer(argv: string[]): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     await server.stop();
+    await engine.stop();
+    server.db.close();
     log.info("stopped");
     process.exit(0);
   };

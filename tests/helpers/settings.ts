@@ -19,6 +19,9 @@ export function settingsText(dir: string, extra: Record<string, string | number>
     SCAN_DB_INTERVAL: 3600,
     USER: '"admin"',
     PASSWORD: `"${TEST_PASSWORD_HASH}"`,
+    // Nothing in the tests may reach the real forges: port 9 on loopback refuses at once.
+    GITHUB_API_URL: '"http://127.0.0.1:9"',
+    GITEE_API_URL: '"http://127.0.0.1:9/api/v5"',
     DATABASE_PATH: `"${join(dir, "db.sqlite")}"`,
     GIT_BASE_PATH: `"${join(dir, "git")}"`,
     ...extra,

@@ -1,0 +1,88 @@
+/**
+ * The tracking engine assembled from settings: the Gitee forge, the GitHub and git upstreams,
+ * and the scanner that drives them. `main.ts` starts it beside the HTTP server.
+ */
+import type { Database } from "bun:sqlite";
+import { trackingCounts } from "./db/status.ts";
+import { getTracking } from "./db/trackings.ts";
+import { GiteeForge } from "./forge/gitee.ts";
+import type { Logger } from "./log.ts";
+import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+import { scanRoutes } from "./routes/scan.ts";
+import { Scanner } from "./scan/scheduler.ts";
+import { createGitUpstream } from "./scan/upstream/git.ts";
+import { createGithubUpstream } from "./scan/upstream/github.ts";
+import type { RouteContext } from "./server.ts";
+import type { Settings } from "./settings.ts";
+
+export interface Engine {
+  scanner: Scanner;
+  metrics: ServiceMetrics;
+  routes: (context: RouteContext) => ReturnType<typeof scanRoutes>[];
+  onTrackingSaved: (repo: string, branch: string) => void;
+  stop(): Promise<void>;
+}
+
+export function createEngine(settings: Settings, db: Database, log: Logger): Engine {
+  const timeoutMs = settings.requestTimeout * 1000;
+  const metrics = createServiceMetrics(() => {
+    const counts = trackingCounts(db);
+    return [
+      [{ state: "total" }, counts.total],
+      [{ state: "enabled" }, counts.enabled],
+      [{ state: "failing" }, counts.failing],
+      [{ state: "open_run" }, counts.openRuns],
+    ];
+  });
+  const forge = new GiteeForge({
+    baseUrl: settings.giteeApiUrl,
+    token: settings.giteeAccessToken,
+    tokenInQuery: settings.giteeTokenInQuery,
+    timeoutMs,
+    log: log.child({ component: "gitee" }),
+    onResponse: (method, status) => metrics.giteeRequests.inc({ method, status: String(status) }),
+  });
+  const github = createGithubUpstream({
+    baseUrl: settings.githubApiUrl,
+    token: settings.githubAccessToken,
+    timeoutMs,
+    log: log.child({ component: "github" }),
+    onResponse(status, headers) {
+      metrics.upstreamRequests.inc({ service: "github", status: String(status) });
+      const remaining = Number(headers?.get("x-ratelimit-remaining"));
+      const resource = headers?.get("x-ratelimit-resource") ?? "core";
+      if (headers?.has("x-ratelimit-remaining") && Number.isFinite(remaining)) {
+        metrics.rateLimitRemaining.set({ service: "github", resource }, remaining);
+      }
+    },
+  });
+  const git = createGitUpstream({
+    basePath: settings.gitBasePath,
+    timeoutMs: settings.gitTimeout * 1000,
+    log: log.child({ component: "git" }),
+  });
+  const upstreams = { github, git };
+  const scanner = new Scanner({
+    db,
+    log,
+    forge,
+    upstreams,
+    intervalSeconds: settings.scanDbInterval,
+    concurrency: settings.scanConcurrency,
+    metrics,
+    async checkTokens() {
+      const [gitee, gh] = await Promise.all([forge.whoami(), github.checkToken()]);
+      log.info("tokens accepted", { component: "scan", gitee, github: gh });
+    },
+  });
+  return {
+    scanner,
+    metrics,
+    routes: (context) => [scanRoutes({ ...context, scanner, plan: { db, forge, upstreams } })],
+    onTrackingSaved(repo, branch) {
+      const tracking = getTracking(db, repo, branch);
+      if (tracking) scanner.onTrackingSaved(tracking);
+    },
+    stop: () => scanner.stop(),
+  };
+}
