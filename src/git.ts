@@ -74,7 +74,6 @@ export function gitEnvironment(extra: Record<string, string> = {}): Record<strin
     SSH_ASKPASS: "/bin/false",
     GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
   };
-  if (process.env.GIT_ALLOW_PROTOCOL) env.GIT_ALLOW_PROTOCOL = process.env.GIT_ALLOW_PROTOCOL;
   return { ...env, ...extra };
 }
 

@@ -41,6 +41,8 @@ export interface Settings {
   readonly requestTimeout: number;
   /** Seconds before one git command (clone, fetch) is killed. */
   readonly gitTimeout: number;
+  /** Transports git upstreams may use, colon-separated (`https:ssh`). */
+  readonly gitAllowProtocol: string;
 }
 
 export class SettingsError extends Error {
@@ -86,6 +88,7 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   GITEE_TOKEN_IN_QUERY: { required: false, describe: "send the Gitee token as access_token" },
   REQUEST_TIMEOUT: { required: false, describe: "seconds per forge request" },
   GIT_TIMEOUT: { required: false, describe: "seconds per git command" },
+  GIT_ALLOW_PROTOCOL: { required: false, describe: "transports for git upstreams, e.g. https:ssh" },
 };
 
 export const DEFAULTS = {
@@ -101,6 +104,7 @@ export const DEFAULTS = {
   GITEE_TOKEN_IN_QUERY: false,
   REQUEST_TIMEOUT: 30,
   GIT_TIMEOUT: 600,
+  GIT_ALLOW_PROTOCOL: "https:http:git:ssh",
 } as const;
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -222,6 +226,21 @@ function apiUrl(values: Map<string, RawValue>, key: string, fallback: string): s
   return value.replace(/\/+$/, "");
 }
 
+function protocols(values: Map<string, RawValue>): string {
+  const value = optionalText(values, "GIT_ALLOW_PROTOCOL", DEFAULTS.GIT_ALLOW_PROTOCOL);
+  const names = value.split(":");
+  const bad = names.find(
+    (name) => !/^[a-z][a-z0-9+.-]*$/.test(name) || name === "ext" || name === "fd",
+  );
+  if (bad !== undefined) {
+    throw new SettingsError(
+      "GIT_ALLOW_PROTOCOL",
+      `must be transports separated by ':' (e.g. "https:ssh"); ${JSON.stringify(bad)} is not allowed`,
+    );
+  }
+  return value;
+}
+
 export function parseListen(value: string): { host: string; port: number } {
   const parts = value.split(":");
   if (parts.length !== 2) {
@@ -294,6 +313,7 @@ export function parseSettings(source: string): ParsedSettings {
     giteeTokenInQuery: flag(values, "GITEE_TOKEN_IN_QUERY", DEFAULTS.GITEE_TOKEN_IN_QUERY),
     requestTimeout: positiveNumber(values, "REQUEST_TIMEOUT", DEFAULTS.REQUEST_TIMEOUT, false),
     gitTimeout: positiveNumber(values, "GIT_TIMEOUT", DEFAULTS.GIT_TIMEOUT, false),
+    gitAllowProtocol: protocols(values),
   };
   return { settings: Object.freeze(settings), warnings };
 }

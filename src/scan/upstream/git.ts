@@ -37,7 +37,7 @@ import type { Upstream } from "./types.ts";
 /**
  * Transports allowed when neither the option nor the environment says otherwise. Local paths
  * (`file`) are left out so a tracking cannot make the service read repositories on its own disk;
- * tests and local demos pass `allowProtocols` (or set `GIT_ALLOW_PROTOCOL`) to include `file`.
+ * tests and local demos pass `allowProtocols` (settings `GIT_ALLOW_PROTOCOL`) to include `file`.
  */
 export const DEFAULT_ALLOWED_PROTOCOLS = "https:http:git:ssh";
 
@@ -49,7 +49,7 @@ export interface GitUpstreamOptions {
   timeoutMs: number;
   /**
    * Colon-separated transports git may use (`GIT_ALLOW_PROTOCOL` syntax, e.g. `https:ssh`).
-   * Default: the service's `GIT_ALLOW_PROTOCOL` environment variable, else
+   * Default (settings `GIT_ALLOW_PROTOCOL` is passed here by the engine):
    * {@link DEFAULT_ALLOWED_PROTOCOLS}.
    */
   allowProtocols?: string;
@@ -66,8 +66,7 @@ export interface GitUpstream extends Upstream {
 const PROTOCOL_LIST = /^[a-z][a-z0-9+.-]*(:[a-z][a-z0-9+.-]*)*$/;
 
 export function createGitUpstream(options: GitUpstreamOptions): GitUpstream {
-  const allow =
-    options.allowProtocols ?? process.env.GIT_ALLOW_PROTOCOL ?? DEFAULT_ALLOWED_PROTOCOLS;
+  const allow = options.allowProtocols ?? DEFAULT_ALLOWED_PROTOCOLS;
   if (!PROTOCOL_LIST.test(allow)) {
     throw new Error(`allowed git protocols must be a colon-separated list, got "${allow}"`);
   }
