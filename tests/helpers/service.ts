@@ -1,0 +1,132 @@
+/**
+ * The real service as a child process (`bun src/main.ts --config …`) wired to a test world's
+ * emulators, with a database of its own that survives restarts and kills.
+ */
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { openDatabase } from "../../src/db/database.ts";
+import { upsertTracking } from "../../src/db/trackings.ts";
+import { freePort } from "./net.ts";
+import { type ServerProcess, startServerProcess } from "./server-process.ts";
+import { basicAuth, writeSettings } from "./settings.ts";
+import { tempDir } from "./temp.ts";
+import { UPSTREAM, type World } from "./world.ts";
+
+export interface ServiceHandle {
+  dir: string;
+  config: string;
+  databasePath: string;
+  /** The running process (replaced by `restart`). */
+  current: ServerProcess | null;
+  url: string;
+  start(): Promise<string>;
+  /** All output of every process started so far. */
+  output(): string;
+  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
+  /** Adds a tracking straight into the service's database (before or between runs). */
+  track(name: string, scmCommit: string | null): void;
+  /** Reads the tracking's scm_commit from the database file. */
+  scmCommit(name: string): string | null;
+}
+
+export async function serviceFor(
+  world: World,
+  extra: Record<string, string | number> = {},
+): Promise<ServiceHandle> {
+  const dir = tempDir();
+  const port = await freePort();
+  const config = writeSettings(dir, {
+    LISTEN: `"127.0.0.1:${port}"`,
+    PLAIN_HTTP: "True",
+    GITHUB_API_URL: `"${world.github.url}"`,
+    GITEE_API_URL: `"${world.gitee.url}"`,
+    SCAN_DB_INTERVAL: 3600,
+    REQUEST_TIMEOUT: 2,
+    LOG_LEVEL: '"debug"',
+    ...extra,
+  });
+  const databasePath = join(dir, "db.sqlite");
+  const outputs: string[] = [];
+  const handle: ServiceHandle = {
+    dir,
+    config,
+    databasePath,
+    current: null,
+    url: `http://127.0.0.1:${port}`,
+    async start() {
+      const process = startServerProcess(["--config", config]);
+      handle.current = process;
+      outputs.push("");
+      const index = outputs.length - 1;
+      const url = await process.ready.finally(() => {
+        outputs[index] = process.output();
+      });
+      // Keep collecting this process's output for assertions after it ends.
+      const timer = setInterval(() => {
+        outputs[index] = process.output();
+      }, 50);
+      process.proc.exited.then(() => {
+        clearInterval(timer);
+        setTimeout(() => {
+          outputs[index] = process.output();
+        }, 100);
+      });
+      return url;
+    },
+    output: () => {
+      const live = handle.current?.output() ?? "";
+      const earlier = outputs.slice(0, -1).join("\n");
+      return `${earlier}\n${live}`;
+    },
+    call(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.auth) headers.set("authorization", basicAuth());
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(`${handle.url}${path}`, { ...init, headers, body });
+    },
+    track(name, scmCommit) {
+      const db = openDatabase(databasePath);
+      upsertTracking(db, {
+        version_control: "github",
+        scm_repo: UPSTREAM,
+        scm_branch: "main",
+        scm_commit: scmCommit,
+        repo: `src-openeuler/${name}`,
+        branch: "master",
+        enabled: true,
+      });
+      db.close();
+    },
+    scmCommit(name) {
+      const db = new Database(databasePath, { readonly: true });
+      try {
+        const row = db
+          .query<{ scm_commit: string | null }, [string]>(
+            "SELECT scm_commit FROM tracking WHERE repo = ? AND branch = 'master'",
+          )
+          .get(`src-openeuler/${name}`);
+        return row?.scm_commit ?? null;
+      } finally {
+        db.close();
+      }
+    },
+  };
+  return handle;
+}
+
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what = "condition",
+) {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await Bun.sleep(25);
+  }
+}
