@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "bun";
+import type { TrackingOverview } from "../src/db/status.ts";
 import { hashPassword } from "../src/password/rules.ts";
 import { unifiedDiff } from "../src/scan/text-diff.ts";
 import { startGiteeEmulator } from "../tests/emulators/gitee.ts";
@@ -18,6 +19,10 @@ import { freePort } from "../tests/helpers/net.ts";
 import { startServerProcess } from "../tests/helpers/server-process.ts";
 
 const root = join(import.meta.dir, "..");
+
+interface StatusAnswer {
+  data: { trackings: TrackingOverview[] };
+}
 const PASSWORD = "Demo@2026";
 const GITHUB_TOKEN = "ghp_demoTokenForTheEmulator000000000000";
 const GITEE_TOKEN = "gitee-demo-token-0000000000000000";
@@ -138,9 +143,9 @@ try {
   if (add.code !== 0) throw new Error("adding the tracking failed");
 
   const status = async () =>
-    ((await (await fetch(`${url}/tracking/status`)).json()) as any).data.trackings[0];
+    ((await (await fetch(`${url}/tracking/status`)).json()) as StatusAnswer).data.trackings[0];
   while (!(await status())?.tracking.scm_commit) await Bun.sleep(200);
-  console.log(`upstream head recorded: ${(await status()).tracking.scm_commit}`);
+  console.log(`upstream head recorded: ${(await status())?.tracking.scm_commit}`);
 
   step("Committing two fixes upstream");
   const first = await upstream.commit("Fix greeting when LANG is unset\n\nFalls back to English.", {
