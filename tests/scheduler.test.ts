@@ -91,6 +91,26 @@ describe("scanning all trackings", () => {
   });
 });
 
+describe("transient failures", () => {
+  test("are retried early, not a whole interval later", async () => {
+    world.addPackage("retried");
+    world.gitee.fault(
+      { method: "POST", path: "/repos/src-openeuler/retried/branches", times: 1 },
+      { status: 502 },
+    );
+    const s = scanner({ retryBaseMs: 50 });
+    const result = await s.scanOne("src-openeuler/retried", "master");
+    expect(result).toMatchObject({ outcome: "failed", retryable: true });
+    await waitFor(
+      () => getStatus(world.db, "src-openeuler/retried", "master")?.lastOutcome === "proposed",
+      5000,
+    );
+    expect(world.tracking("retried")!.scm_commit).toBe(first);
+    expect(world.gitee.repo("src-openeuler/retried").pulls).toHaveLength(1);
+    await s.stop();
+  });
+});
+
 describe("rate limits park a service", () => {
   test("GitHub out of quota: trackings are parked, nothing is written, later scans do not ask again", async () => {
     world.addPackage("parked");

@@ -211,6 +211,29 @@ describe("service lifecycle", () => {
   });
 });
 
+describe("logs", () => {
+  test("debug logs of a proposal with failures hold no token or password, even with tokens in query strings", async () => {
+    downstreamRepo("logs");
+    // A one-second interval also bounds the early retry after the failed branch creation.
+    const service = await serviceFor(world, { GITEE_TOKEN_IN_QUERY: "True", SCAN_DB_INTERVAL: 1 });
+    service.track("logs", world.base);
+    world.gitee.fault({ method: "POST", path: /\/branches$/, times: 1 }, { status: 500 });
+    world.gitee.fault({ method: "GET", path: /\/contents\//, times: 2 }, { status: 502 });
+    world.github.fault({ path: "/compare/", times: 1 }, { kind: "5xx" });
+    await service.start();
+    await service.call("/tracking", { method: "POST", auth: "wrong" as never, json: {} });
+    await waitFor(() => service.scmCommit("logs") === HEAD, 20_000, "proposal despite faults");
+    await service.current!.stop();
+    world.gitee.clearFaults();
+    world.github.clearFaults();
+    expect(world.gitee.requests.some((request) => request.tokenVia === "query")).toBe(true);
+    const output = service.output();
+    expect(output).toContain('"level":"debug"');
+    expectNoSecrets(output);
+    expect(output).not.toMatch(/authorization:\s*(bearer|token|basic)\s+[^[\s]/i);
+  });
+});
+
 describe("dry run over HTTP", () => {
   test("shows commits, patch files and the spec diff, and writes nothing", async () => {
     downstreamRepo("dry");

@@ -6,7 +6,7 @@ import type { Database } from "bun:sqlite";
 import { createRun, openRunFor, recordAttemptFailure } from "../db/runs.ts";
 import { recordScan, type ScanOutcome } from "../db/status.ts";
 import { getTracking, setScmCommit, type Tracking } from "../db/trackings.ts";
-import { DivergedError, RateLimitedError, type ServiceError } from "../errors.ts";
+import { DivergedError, RateLimitedError, type ServiceError, TransientError } from "../errors.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
@@ -33,6 +33,8 @@ export interface ScanResult {
   error?: string;
   /** Runs finished during this scan. */
   runs: number;
+  /** The failure may pass by itself (network, 5xx): worth an early retry. */
+  retryable?: boolean;
 }
 
 function upstreamRef(tracking: Tracking): UpstreamRef {
@@ -140,7 +142,7 @@ export async function scanTracking(
       return done("diverged", describe(error));
     }
     log.error("scan failed", { error: describe(error) });
-    return done("failed", describe(error));
+    return { ...done("failed", describe(error)), retryable: error instanceof TransientError };
   }
 }
 

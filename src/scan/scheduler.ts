@@ -29,6 +29,8 @@ export interface ScannerOptions {
   checkTokens?: () => Promise<void>;
   /** Milliseconds a stop waits for running publish steps. */
   stopGraceMs?: number;
+  /** First delay before a tracking that failed transiently is scanned again; doubles each time. */
+  retryBaseMs?: number;
   metrics?: ServiceMetrics;
 }
 
@@ -54,6 +56,11 @@ export class Scanner {
   private readonly repoLocks = new KeyedMutex();
   private readonly inFlight = new Map<string, Promise<ScanResult>>();
   private readonly parked = new Map<Service, number>();
+  /** Early retries of trackings whose last scan failed transiently: attempts and timer. */
+  private readonly retries = new Map<
+    string,
+    { attempts: number; timer: ReturnType<typeof setTimeout> }
+  >();
   private readonly abort = new AbortController();
   private timer: ReturnType<typeof setInterval> | null = null;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -242,11 +249,37 @@ export class Scanner {
       )
       .then((result) => {
         this.options.metrics?.scans.inc({ outcome: result.outcome });
+        this.planRetry(id, result);
         return result;
       })
       .finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, task);
     return task;
+  }
+
+  /**
+   * A transient failure (network, 5xx, timeout) is retried after 30 s, 60 s, 120 s … rather than
+   * a whole SCAN_DB_INTERVAL later; the journaled run makes the retry safe.
+   */
+  private planRetry(id: string, result: ScanResult): void {
+    const previous = this.retries.get(id);
+    if (previous) clearTimeout(previous.timer);
+    if (!result.retryable || this.abort.signal.aborted) {
+      this.retries.delete(id);
+      return;
+    }
+    const attempts = (previous?.attempts ?? 0) + 1;
+    const base = this.options.retryBaseMs ?? 30_000;
+    const delay = Math.min(base * 2 ** (attempts - 1), this.options.intervalSeconds * 1000);
+    const timer = setTimeout(() => {
+      void this.scanOne(result.repo, result.branch);
+    }, delay);
+    this.retries.set(id, { attempts, timer });
+    this.log.info("scan retry planned", {
+      tracking: `${result.repo}:${result.branch}`,
+      inSeconds: Math.round(delay / 1000),
+      attempt: attempts,
+    });
   }
 
   /** Called when a tracking is saved through the API. */
@@ -261,6 +294,8 @@ export class Scanner {
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    for (const { timer } of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     const pending = [...this.inFlight.values()];
     if (pending.length === 0) return;
     this.log.info("waiting for running scans", { scans: pending.length });
