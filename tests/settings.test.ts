@@ -104,7 +104,12 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
       "PLAIN_HTTP",
       /loopback/,
     ],
-    ["git ext transport", { GIT_ALLOW_PROTOCOL: '"https:ext"' }, "GIT_ALLOW_PROTOCOL", /not allowed/],
+    [
+      "git ext transport",
+      { GIT_ALLOW_PROTOCOL: '"https:ext"' },
+      "GIT_ALLOW_PROTOCOL",
+      /not allowed/,
+    ],
     ["unterminated string", { USER: '"admin' }, "USER", /syntax error on line/],
     ["bare word value", { USER: "admin" }, "USER", /syntax error on line/],
   ];
