@@ -1,5 +1,6 @@
 /** Queries on the `issue` table: the Gitee issues the service has opened. */
 import type { Database } from "bun:sqlite";
+import { whereEquals } from "./where.ts";
 
 /** An issue row as the REST API shows it. */
 export interface IssueRecord {
@@ -9,18 +10,9 @@ export interface IssueRecord {
 }
 
 export function listIssues(db: Database, filter: { repo?: string; branch?: string } = {}) {
-  const where: string[] = [];
-  const params: Record<string, string> = {};
-  if (filter.repo !== undefined) {
-    where.push("repo = $repo");
-    params.repo = filter.repo;
-  }
-  if (filter.branch !== undefined) {
-    where.push("branch = $branch");
-    params.branch = filter.branch;
-  }
-  const sql = `SELECT issue, repo, branch FROM issue${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY rowid`;
-  return db.query<IssueRecord, Record<string, string>>(sql).all(params);
+  const where = whereEquals({ repo: filter.repo, branch: filter.branch });
+  const sql = `SELECT issue, repo, branch FROM issue${where.sql} ORDER BY rowid`;
+  return db.query<IssueRecord, Record<string, string | number>>(sql).all(where.params);
 }
 
 export function insertIssue(

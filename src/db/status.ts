@@ -1,5 +1,6 @@
 /** Per-tracking scan status: what the scanner last did with each tracking and why. */
 import type { Database } from "bun:sqlite";
+import { whereEquals } from "./where.ts";
 
 export type ScanOutcome =
   | "started" // first scan: the upstream head was recorded, nothing proposed
@@ -145,19 +146,13 @@ export function listOverview(
   db: Database,
   filter: { repo?: string; branch?: string; failing?: boolean } = {},
 ): TrackingOverview[] {
-  const where: string[] = [];
-  const params: Record<string, string> = {};
-  if (filter.repo !== undefined) {
-    where.push("t.repo = $repo");
-    params.repo = filter.repo;
-  }
-  if (filter.branch !== undefined) {
-    where.push("t.branch = $branch");
-    params.branch = filter.branch;
-  }
-  if (filter.failing) where.push("(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)");
+  const where = whereEquals(
+    { repo: filter.repo, branch: filter.branch },
+    { repo: "t.repo", branch: "t.branch" },
+    filter.failing ? ["(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)"] : [],
+  );
   const rows = db
-    .query<OverviewRow, Record<string, string>>(
+    .query<OverviewRow, Record<string, string | number>>(
       `SELECT t.version_control, t.scm_repo, t.scm_branch, t.scm_commit, t.repo, t.branch, t.enabled,
               s.last_scan_at, s.last_outcome, s.last_error, s.last_success_at, s.upstream_head,
               o.id AS open_id, o.work_branch AS open_work_branch, o.step AS open_step,
@@ -170,10 +165,10 @@ export function listOverview(
        LEFT JOIN publish_run d ON d.id = (
          SELECT id FROM publish_run WHERE repo = t.repo AND branch = t.branch AND state = 'done'
          ORDER BY id DESC LIMIT 1)
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ${where.sql}
        ORDER BY (s.last_outcome IN ('failed', 'diverged')) DESC, (o.id IS NOT NULL) DESC, t.repo, t.branch`,
     )
-    .all(params);
+    .all(where.params);
   return rows.map((row) => ({
     tracking: {
       version_control: row.version_control,

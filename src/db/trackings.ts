@@ -1,5 +1,6 @@
 /** Queries on the `tracking` table: one row per tracked downstream (repo, branch). */
 import type { Database } from "bun:sqlite";
+import { whereEquals } from "./where.ts";
 
 export type VersionControl = "github" | "git";
 export const VERSION_CONTROLS: readonly VersionControl[] = ["github", "git"];
@@ -53,22 +54,16 @@ function toTracking(row: TrackingRow): Tracking {
 const COLUMNS = "id, version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled";
 
 export function listTrackings(db: Database, filter: TrackingFilter = {}): Tracking[] {
-  const where: string[] = [];
-  const params: Record<string, string | number> = {};
-  if (filter.repo !== undefined) {
-    where.push("repo = $repo");
-    params.repo = filter.repo;
-  }
-  if (filter.branch !== undefined) {
-    where.push("branch = $branch");
-    params.branch = filter.branch;
-  }
-  if (filter.enabled !== undefined) {
-    where.push("enabled = $enabled");
-    params.enabled = filter.enabled ? 1 : 0;
-  }
-  const sql = `SELECT ${COLUMNS} FROM tracking${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
-  return db.query<TrackingRow, Record<string, string | number>>(sql).all(params).map(toTracking);
+  const where = whereEquals({
+    repo: filter.repo,
+    branch: filter.branch,
+    enabled: filter.enabled === undefined ? undefined : filter.enabled ? 1 : 0,
+  });
+  const sql = `SELECT ${COLUMNS} FROM tracking${where.sql} ORDER BY id`;
+  return db
+    .query<TrackingRow, Record<string, string | number>>(sql)
+    .all(where.params)
+    .map(toTracking);
 }
 
 export function getTracking(db: Database, repo: string, branch: string): Tracking | null {
