@@ -73,6 +73,8 @@ export interface GiteeEmulatorOptions {
   login?: string;
   /** Web base of `html_url`s; default `https://gitee.com`. */
   webUrl?: string;
+  /** Milliseconds every request waits before it is handled (a network round trip); default 0. */
+  latencyMs?: number;
 }
 
 export interface FileSnapshot {
@@ -250,6 +252,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
   const store = createStore();
   const requests: RequestRecord[] = [];
   let faults: ArmedFault[] = [];
+  const latencyMs = options.latencyMs ?? 0;
   // `site.api` is filled in once the server has its port.
   const site: Site = { api: "", web: options.webUrl ?? "https://gitee.com", user };
   const world: World = { store, site };
@@ -296,6 +299,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
       time: Date.now(),
     };
     requests.push(record);
+    if (latencyMs > 0) await Bun.sleep(latencyMs);
 
     const fault = takeFault(faults, method, record.path);
     if (fault) record.fault = faultName(fault);

@@ -69,6 +69,8 @@ export interface GithubEmulatorOptions {
   limit?: number;
   /** Port to listen on; default 0 (any free port). */
   port?: number;
+  /** Milliseconds every request waits before it is handled (a network round trip); default 0. */
+  latencyMs?: number;
 }
 
 export interface GithubEmulator {
@@ -117,6 +119,7 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
   const requests: RequestRecord[] = [];
   let faults: Array<{ matcher: FaultMatcher; fault: Fault; left: number }> = [];
   const limit = options.limit ?? 5000;
+  const latencyMs = options.latencyMs ?? 0;
   const quotas: Record<Resource, Quota> = {
     core: { limit, remaining: limit, used: 0, resetAt: Date.now() + HOUR },
     graphql: { limit, remaining: limit, used: 0, resetAt: Date.now() + HOUR },
@@ -265,6 +268,7 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
       resource,
     };
     requests.push(record);
+    if (latencyMs > 0) await Bun.sleep(latencyMs);
     const fault = takeFault(record);
     if (fault?.kind === "drop") {
       // Erroring the body stream makes Bun reset the connection without an answer.
