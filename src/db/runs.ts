@@ -49,23 +49,20 @@ export interface RunCommit {
   uploaded: boolean;
 }
 
-export interface NewRun {
-  repo: string;
-  branch: string;
-  versionControl: string;
-  scmRepo: string;
-  scmBranch: string;
-  baseCommit: string;
-  timestamp: string;
-  workBranch: string;
-  commits: readonly {
-    sha: string;
-    date: string;
-    message: string;
-    url: string | null;
-    empty: boolean;
-    patch: Uint8Array;
-  }[];
+/** What a new run is journaled with: the batch, before any remote write. */
+export interface NewRun
+  extends Pick<
+    PublishRun,
+    | "repo"
+    | "branch"
+    | "versionControl"
+    | "scmRepo"
+    | "scmBranch"
+    | "baseCommit"
+    | "timestamp"
+    | "workBranch"
+  > {
+  commits: readonly (Omit<RunCommit, "position" | "patch" | "uploaded"> & { patch: Uint8Array })[];
 }
 
 interface RunRow {

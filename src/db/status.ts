@@ -1,5 +1,6 @@
 /** Per-tracking scan status: what the scanner last did with each tracking and why. */
 import type { Database } from "bun:sqlite";
+import { type Tracking, type TrackingRow, toTracking } from "./trackings.ts";
 import { whereEquals } from "./where.ts";
 
 export type ScanOutcome =
@@ -83,15 +84,7 @@ export function deleteStatus(db: Database, repo: string, branch?: string): void 
 
 /** A tracking with its scan status and its newest publish runs, for operators. */
 export interface TrackingOverview {
-  tracking: {
-    version_control: string;
-    scm_repo: string;
-    scm_branch: string;
-    scm_commit: string | null;
-    repo: string;
-    branch: string;
-    enabled: boolean;
-  };
+  tracking: Tracking;
   status: Omit<TrackingStatus, "repo" | "branch">;
   openRun: {
     id: number;
@@ -111,14 +104,7 @@ export interface TrackingOverview {
   } | null;
 }
 
-interface OverviewRow {
-  version_control: string;
-  scm_repo: string;
-  scm_branch: string;
-  scm_commit: string | null;
-  repo: string;
-  branch: string;
-  enabled: number;
+interface OverviewRow extends Omit<TrackingRow, "id"> {
   last_scan_at: string | null;
   last_outcome: string | null;
   last_error: string | null;
@@ -170,15 +156,7 @@ export function listOverview(
     )
     .all(where.params);
   return rows.map((row) => ({
-    tracking: {
-      version_control: row.version_control,
-      scm_repo: row.scm_repo,
-      scm_branch: row.scm_branch,
-      scm_commit: row.scm_commit ? row.scm_commit : null,
-      repo: row.repo,
-      branch: row.branch,
-      enabled: Boolean(row.enabled),
-    },
+    tracking: toTracking(row),
     status: {
       lastScanAt: row.last_scan_at,
       lastOutcome: row.last_outcome as ScanOutcome | null,

@@ -27,7 +27,8 @@ export interface TrackingFilter {
   enabled?: boolean;
 }
 
-interface TrackingRow {
+/** A `tracking` row as SQLite returns it (the original's columns may hold NULL or ""). */
+export interface TrackingRow {
   id: number | null;
   version_control: string;
   scm_repo: string;
@@ -38,7 +39,7 @@ interface TrackingRow {
   enabled: number | boolean | null;
 }
 
-function toTracking(row: TrackingRow): Tracking {
+export function toTracking(row: Omit<TrackingRow, "id">): Tracking {
   return {
     version_control: row.version_control as VersionControl,
     scm_repo: row.scm_repo,
