@@ -8,7 +8,7 @@
  *
  * Standalone: `bun tests/emulators/github.ts --port 8001 --repo owner/name=/path/to/repo`.
  */
-import { branchHead, renameBranch } from "./github-git.ts";
+import { branchHeads, renameBranch } from "./github-git.ts";
 import { answerGraphql } from "./github-graphql.ts";
 import {
   DOCS,
@@ -208,6 +208,8 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
       return jsonReply(400, { message: "Problems parsing JSON", documentation_url: DOCS });
     }
     const state = quota("graphql");
+    // One snapshot of each repository's branches per query, however many of them it names.
+    const snapshots = new Map<string, Promise<Map<string, string>>>();
     const answer = await answerGraphql(body, {
       rateLimit: {
         cost: 1,
@@ -220,7 +222,12 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
         const repo = repos.get(`${owner}/${name}`.toLowerCase());
         if (!repo) return { found: false };
         const branch = qualifiedName.replace(/^refs\/heads\//, "");
-        return { found: true, oid: await branchHead(repo.dir, branch) };
+        let heads = snapshots.get(repo.dir);
+        if (!heads) {
+          heads = branchHeads(repo.dir);
+          snapshots.set(repo.dir, heads);
+        }
+        return { found: true, oid: (await heads).get(branch) ?? null };
       },
     });
     return jsonReply(200, answer);
