@@ -14,7 +14,7 @@ import { hashPassword } from "../src/password/rules.ts";
 import { unifiedDiff } from "../src/scan/text-diff.ts";
 import { startGiteeEmulator } from "../tests/emulators/gitee.ts";
 import { startGithubEmulator } from "../tests/emulators/github.ts";
-import { TestRepo } from "../tests/emulators/github-repo.ts";
+import { GitRepo } from "../tests/helpers/git-repo.ts";
 import { freePort } from "../tests/helpers/net.ts";
 import { startServerProcess } from "../tests/helpers/server-process.ts";
 
@@ -75,7 +75,7 @@ async function run(command: string[], env: Record<string, string> = {}) {
 
 const work = mkdtempSync(join(tmpdir(), "pt-demo-"));
 step("Starting the GitHub and Gitee emulators");
-const upstream = await TestRepo.create(join(work, "hello-upstream"));
+const upstream = await GitRepo.init(join(work, "hello-upstream"));
 await upstream.commit("Release 2.12", { "src/hello.c": 'int main(void) { puts("Hello"); }\n' });
 const github = startGithubEmulator({ repos: { "gnu/hello": upstream.dir }, token: GITHUB_TOKEN });
 const gitee = startGiteeEmulator({ token: GITEE_TOKEN, login: "patch-tracking-bot" });

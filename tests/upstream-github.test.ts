@@ -15,12 +15,12 @@ import { splitMbox } from "../src/scan/upstream/github-mbox.ts";
 import { graphqlUrlFor, webUrlFor } from "../src/scan/upstream/github-urls.ts";
 import type { HeadResult, UpstreamCommit } from "../src/scan/upstream/types.ts";
 import { type GithubEmulator, startGithubEmulator } from "./emulators/github.ts";
-import { TestRepo } from "./emulators/github-repo.ts";
+import { GitRepo } from "./helpers/git-repo.ts";
 import { tempDir } from "./helpers/temp.ts";
 
 const REPO = "octo/lib";
 const root = tempDir("gh-upstream-");
-let repo: TestRepo;
+let repo: GitRepo;
 let emulator: GithubEmulator;
 const sha: Record<string, string> = {};
 let long: string[] = [];
@@ -70,7 +70,7 @@ function errorOf(result: HeadResult | undefined): Error {
 }
 
 beforeAll(async () => {
-  repo = await TestRepo.create(join(root, "lib"));
+  repo = await GitRepo.init(join(root, "lib"));
   sha.init = await repo.commit("init", {
     "README.md": "hello\n",
     "a.txt": Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(""),

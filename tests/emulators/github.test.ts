@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { spawn } from "bun";
 import { formatCommitPatch } from "../../src/scan/upstream/format-patch.ts";
+import { GitRepo } from "../helpers/git-repo.ts";
 import { freePort } from "../helpers/net.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { type GithubEmulator, startGithubEmulator } from "./github.ts";
-import { TestRepo } from "./github-repo.ts";
 
 // At module level: tempDir registers its clean-up hook, which must not happen inside a hook.
 const root = tempDir("gh-emu-");
-let repo: TestRepo;
+let repo: GitRepo;
 let emulator: GithubEmulator;
 const shas: Record<string, string> = {};
 let long: string[] = [];
@@ -43,7 +43,7 @@ function graphql(query: string, variables: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  repo = await TestRepo.create(join(root, "demo"));
+  repo = await GitRepo.init(join(root, "demo"));
   shas.init = await repo.commit("init", { "README.md": "hello\n" });
   shas.two = await repo.commit("two", { "a.txt": "a\n" });
   await repo.checkout("topic", { create: true });

@@ -18,7 +18,7 @@ import { createGithubUpstream } from "../../src/scan/upstream/github.ts";
 import type { Upstream } from "../../src/scan/upstream/types.ts";
 import { startGiteeEmulator } from "../emulators/gitee.ts";
 import { startGithubEmulator } from "../emulators/github.ts";
-import { TestRepo } from "../emulators/github-repo.ts";
+import { GitRepo } from "./git-repo.ts";
 import { TEST_GITHUB_TOKEN } from "./settings.ts";
 import { tempDir } from "./temp.ts";
 
@@ -58,7 +58,7 @@ export interface WorldOptions {
 
 export async function makeWorld(options: WorldOptions = {}) {
   const dir = tempDir();
-  const upstream = await TestRepo.create(join(dir, "upstream"));
+  const upstream = await GitRepo.init(join(dir, "upstream"));
   const base = await upstream.commit("initial import", {
     "src/a.c": "int a;\n",
     README: "hello\n",
