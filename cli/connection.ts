@@ -118,6 +118,7 @@ export function openClient(
   connection: Connection,
   io: CliIo,
   credentials?: Credentials,
+  timeoutMs?: number,
 ): ApiClient {
   const { baseUrl, trust } = connection;
   if (baseUrl.startsWith("http:") && credentials && !isLoopbackUrl(baseUrl)) {
@@ -125,5 +126,5 @@ export function openClient(
       `patch-tracking-cli: warning: ${baseUrl} is plain HTTP: the password is sent unencrypted\n`,
     );
   }
-  return new ApiClient({ baseUrl, trust, credentials });
+  return new ApiClient({ baseUrl, trust, credentials, timeoutMs });
 }

@@ -22,6 +22,8 @@ export interface ApiClientOptions {
 
 /** An answer the service handled (HTTP 200 with the envelope). */
 export interface ApiAnswer {
+  /** The HTTP status: 200, or one the request listed in `allowStatus`. */
+  status: number;
   code: string;
   msg: string;
   data: unknown;
@@ -32,6 +34,8 @@ export interface RequestOptions {
   json?: unknown;
   /** Send the Basic credentials. */
   auth?: boolean;
+  /** Statuses besides 200 whose envelope is returned rather than thrown (e.g. 503 for the scanner). */
+  allowStatus?: number[];
 }
 
 const CONNECT_CODES = new Set([
@@ -81,7 +85,7 @@ export class ApiClient {
       body = JSON.stringify(options.json);
     }
     const response = await this.send(url, { method, headers, body });
-    return this.read(response, url);
+    return this.read(response, url, options.allowStatus ?? []);
   }
 
   /** Checks that the service answers at all (any HTTP status), before any other work. */
@@ -153,7 +157,7 @@ export class ApiClient {
     );
   }
 
-  private async read(response: Response, url: URL): Promise<ApiAnswer> {
+  private async read(response: Response, url: URL, allowStatus: number[]): Promise<ApiAnswer> {
     const user = this.options.credentials?.user;
     if (response.status === 401) {
       await response.body?.cancel();
@@ -169,7 +173,8 @@ export class ApiClient {
       );
     }
     const text = await response.text();
-    if (response.status !== 200) {
+    const allowed = response.status === 200 || allowStatus.includes(response.status);
+    if (!allowed) {
       const where = response.headers.get("location");
       throw transportFailure(
         `${url.pathname} answered HTTP ${response.status}${where ? ` (redirect to ${where})` : ""}: ${snippet(text)}`,
@@ -181,14 +186,19 @@ export class ApiClient {
       parsed = JSON.parse(text);
     } catch {
       throw transportFailure(
-        `${url.pathname} answered with something other than JSON: ${snippet(text)}`,
+        `${url.pathname} answered${response.status === 200 ? "" : ` HTTP ${response.status}`} with something other than JSON: ${snippet(text)}`,
       );
     }
     const envelope = parsed as Partial<ApiAnswer>;
     if (typeof envelope !== "object" || envelope === null || typeof envelope.code !== "string") {
       throw transportFailure(`${url.pathname} answered without a response code: ${snippet(text)}`);
     }
-    return { code: envelope.code, msg: String(envelope.msg ?? ""), data: envelope.data ?? null };
+    return {
+      status: response.status,
+      code: envelope.code,
+      msg: String(envelope.msg ?? ""),
+      data: envelope.data ?? null,
+    };
   }
 }
 

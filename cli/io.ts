@@ -14,6 +14,10 @@ export interface CliIo {
   interactive: boolean;
   /** Asks for a secret without echoing it; only called when `interactive`. */
   askSecret(prompt: string): Promise<string>;
+  /** True when stderr is a terminal: progress may rewrite its line there. */
+  errIsTerminal?: boolean;
+  /** Width of stdout when it is a terminal, for tables that must fit it. */
+  columns?: number;
 }
 
 /** The real process: stdout, stderr, `process.env` and the controlling terminal. */
@@ -24,5 +28,7 @@ export function processIo(): CliIo {
     env: process.env,
     interactive: process.stdin.isTTY === true,
     askSecret: readSecret,
+    errIsTerminal: process.stderr.isTTY === true,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }

@@ -6,7 +6,10 @@ import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../src/version.ts";
 import { ADD_HINT, type AddOptions, runAdd } from "./commands/add.ts";
 import { type DeleteOptions, runDelete } from "./commands/delete.ts";
+import { type PlanOptions, runPlan } from "./commands/plan.ts";
 import { type QueryOptions, runQuery } from "./commands/query.ts";
+import { runScan, type ScanOptions } from "./commands/scan.ts";
+import { runStatus, type StatusOptions } from "./commands/status.ts";
 import { PASSWORD_ENV } from "./connection.ts";
 import { CliError, formatCliError } from "./errors.ts";
 import { type CliIo, processIo } from "./io.ts";
@@ -116,6 +119,76 @@ function buildProgram(io: CliIo, finish: (code: number) => void): Command {
       `\nExample:\n  ${PROGRAM} delete --server 127.0.0.1:5001 --user admin --password Test@123 --repo testPatchTrack/testPatch1 --branch master\n${CONNECTION_HELP}`,
     )
     .action(async (options: DeleteOptions) => finish(await runDelete(options, io)));
+
+  const status = program
+    .command("status")
+    .description(
+      "show each tracking's last scan, outcome, error and newest issue/PR, failing first",
+    );
+  connectionOptions(status);
+  status
+    .option("--repo <repo>", "only this downstream repository")
+    .option("--branch <branch>", "only this downstream branch")
+    .option("--failing", "only trackings whose last scan failed or whose publish run is open")
+    .option("--json", "print the service's answer as JSON (for scripts)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  ${PROGRAM} status --server 127.0.0.1:5001
+  ${PROGRAM} status --server 127.0.0.1:5001 --failing
+  ${PROGRAM} status --server 127.0.0.1:5001 --repo src-openeuler/pkg --json
+
+Needs no password. Trackings are named repo@branch; the last error is cut to fit the terminal.
+${CONNECTION_HELP}`,
+    )
+    .action(async (options: StatusOptions) => finish(await runStatus(options, io)));
+
+  const scan = program
+    .command("scan")
+    .description("scan a repository's trackings now and print what each scan did")
+    .usage("--server SERVER --user USER [--password PASSWORD] --repo REPO [--branch BRANCH]");
+  connectionOptions(scan);
+  authOptions(scan);
+  scan
+    .option("--repo <repo>", "downstream Gitee repository: owner/name")
+    .option("--branch <branch>", "only this branch (default: every branch of --repo)")
+    .addHelpText(
+      "after",
+      `
+Example:
+  ${PROGRAM} scan --server 127.0.0.1:5001 --user admin --repo src-openeuler/pkg --branch master
+
+Waits until the scans are done (progress on stderr) and exits 1 when one failed, diverged or was
+rate limited. --repo is required: to scan every tracking at once, call the API:
+  curl -u admin -X POST https://SERVER/tracking/scan
+${CONNECTION_HELP}`,
+    )
+    .action(async (options: ScanOptions) => finish(await runScan(options, io)));
+
+  const plan = program
+    .command("plan")
+    .description("dry run: show what a scan of one tracking would propose now, writing nothing")
+    .usage(
+      "--server SERVER --user USER [--password PASSWORD] --repo REPO --branch BRANCH [--json]",
+    );
+  connectionOptions(plan);
+  authOptions(plan);
+  plan
+    .option("--repo <repo>", "downstream Gitee repository: owner/name")
+    .option("--branch <branch>", "downstream branch")
+    .option("--json", "print the plan as JSON (for scripts)")
+    .addHelpText(
+      "after",
+      `
+Example:
+  ${PROGRAM} plan --server 127.0.0.1:5001 --user admin --repo src-openeuler/pkg --branch master
+
+Prints the commits, patch files and sizes, the spec diff, and the issue and pull request a scan
+would create. Nothing is written to Gitee or to the database.
+${CONNECTION_HELP}`,
+    )
+    .action(async (options: PlanOptions) => finish(await runPlan(options, io)));
 
   return program;
 }

@@ -67,7 +67,7 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
     )
     .post(
       "/scan",
-      async ({ query, set }) => {
+      async ({ query, set, server, request }) => {
         if (!scanner.enabled) {
           set.status = 503;
           return {
@@ -82,6 +82,8 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
         }
         const targets = listTrackings(db, { repo: query.repo, branch: query.branch });
         if (targets.length === 0) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);
+        // The answer waits for the scan: Bun would otherwise cut the request after 10 idle seconds.
+        server?.timeout(request, 0);
         const results = await Promise.all(
           targets.map((target) => scanner.scanOne(target.repo, target.branch)),
         );
@@ -102,7 +104,9 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
     )
     .get(
       "/plan",
-      async ({ query }) => {
+      async ({ query, server, request }) => {
+        // Reading a large upstream range can take longer than Bun's 10 s idle limit.
+        server?.timeout(request, 0);
         try {
           const result = await planTracking(plan, query.repo, query.branch);
           if (!result) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);

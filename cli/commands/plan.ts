@@ -1,0 +1,149 @@
+/**
+ * `plan --repo R --branch B`: the dry run, readable — what a scan would propose right now
+ * (commits, patch files, the spec diff, issue and pull request). The service writes nothing.
+ */
+import type { Plan } from "../../src/scan/plan.ts";
+import {
+  type AuthOptions,
+  type ConnectionOptions,
+  checkAuthOptions,
+  openClient,
+  Problems,
+  prepareConnection,
+  resolveCredentials,
+} from "../connection.ts";
+import { CliError } from "../errors.ts";
+import { answerProblem } from "../http-client.ts";
+import type { CliIo } from "../io.ts";
+import { cellText } from "../table.ts";
+import { trackingName } from "./status.ts";
+
+export interface PlanOptions extends ConnectionOptions, AuthOptions {
+  repo?: string;
+  branch?: string;
+  json?: boolean;
+}
+
+const HINT = "see: patch-tracking-cli plan --help";
+/** Reading a long upstream range can take a while; the service answers when it is done. */
+const PLAN_TIMEOUT_MS = 10 * 60_000;
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function indent(text: string): string {
+  return text
+    .replace(/\n$/, "")
+    .split("\n")
+    .map((line) => (line === "" ? "" : `  ${line}`))
+    .join("\n");
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** The plan as text sections, each introduced by a header line. */
+export function renderPlan(plan: Plan): string {
+  const { tracking } = plan;
+  const lines: string[] = [
+    `dry run for ${trackingName(tracking.repo, tracking.branch)} (upstream ${trackingName(tracking.scm_repo, tracking.scm_branch)}, ${tracking.version_control})`,
+    `upstream head: ${plan.upstreamHead ?? "unknown"}; last handled: ${tracking.scm_commit ?? "none yet"}`,
+  ];
+  const proposed = plan.commits.filter((commit) => !commit.empty);
+  switch (plan.state) {
+    case "up-to-date":
+      lines.push(
+        plan.commits.length > 0
+          ? `state: only empty commits (${plan.commits.length}): nothing would be proposed; a scan skips past them`
+          : "state: up to date: nothing would be proposed",
+      );
+      break;
+    case "would-propose":
+      lines.push(
+        `state: a scan would propose ${plural(proposed.length, "patch")} from ${plural(plan.commits.length, "commit")}`,
+      );
+      break;
+    case "not-started":
+      lines.push(
+        `state: not started: ${plan.reason ?? "the first scan records the upstream head"}`,
+      );
+      break;
+    case "open-run":
+      lines.push(`state: a publish run is still open (${plan.reason}); a scan resumes it first`);
+      break;
+    case "diverged":
+      lines.push(`state: diverged: ${plan.reason ?? "the upstream history was rewritten"}`);
+      break;
+    default:
+      lines.push(`state: ${plan.state}${plan.reason ? `: ${plan.reason}` : ""}`);
+  }
+  if (plan.commits.length > 0) {
+    lines.push("", "commits (oldest first):");
+    for (const commit of plan.commits) {
+      lines.push(
+        `  ${commit.sha.slice(0, 12)}  ${commit.date}  ${cellText(commit.subject)}${commit.empty ? "  (empty: no patch)" : ""}`,
+      );
+    }
+    if (plan.remainingCommits > 0) {
+      lines.push(`  … and ${plural(plan.remainingCommits, "more commit")} for the following run`);
+    }
+  }
+  if (proposed.length > 0) {
+    lines.push("", "patch files:");
+    const width = Math.max(...proposed.map((commit) => formatSize(commit.patchBytes).length));
+    for (const commit of proposed) {
+      lines.push(`  ${formatSize(commit.patchBytes).padStart(width)}  ${commit.patchFile}`);
+    }
+  }
+  if (plan.workBranch) lines.push("", `work branch: ${plan.workBranch}`);
+  if (plan.spec) {
+    const { spec } = plan;
+    lines.push("", `spec ${spec.path}${spec.created ? " (created)" : ""}:`);
+    if (spec.error) lines.push(`  cannot be edited: ${spec.error} (the issue says so)`);
+    for (const note of spec.notes) lines.push(`  note: ${note}`);
+    if (spec.diff) lines.push(spec.diff.replace(/\n$/, ""));
+  }
+  if (plan.issue) {
+    lines.push("", `issue: ${plan.issue.title}`, indent(plan.issue.body));
+  }
+  if (plan.pull) {
+    lines.push("", `pull request: ${plan.pull.title} (${plan.pull.head} into ${plan.pull.base})`);
+  }
+  lines.push("", "dry run: nothing was written to Gitee or the database");
+  return `${lines.join("\n")}\n`;
+}
+
+export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> {
+  const problems = new Problems();
+  problems.require("--server", options.server);
+  checkAuthOptions(options, io, problems);
+  problems.require("--repo", options.repo);
+  problems.require("--branch", options.branch);
+  problems.throwIfAny(HINT);
+  const repo = options.repo as string;
+  const branch = options.branch as string;
+  const connection = prepareConnection(options);
+  await openClient(connection, io).probe();
+  const credentials = await resolveCredentials(options, io, connection.baseUrl);
+  const client = openClient(connection, io, credentials, PLAN_TIMEOUT_MS);
+  const answer = await client.request("GET", "/tracking/plan", {
+    query: { repo, branch },
+    auth: true,
+  });
+  if (answer.code === "4002") {
+    throw new CliError(`no tracking for ${trackingName(repo, branch)}`, [
+      "list them with: patch-tracking-cli status --server SERVER",
+    ]);
+  }
+  if (answer.code !== "2001") throw new CliError(`dry run failed: ${answerProblem(answer)}`);
+  const plan = answer.data as Plan | null;
+  if (!plan || typeof plan !== "object" || !Array.isArray(plan.commits)) {
+    throw new CliError("dry run failed: the service's answer holds no plan");
+  }
+  io.out(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+  return 0;
+}

@@ -1,0 +1,118 @@
+/**
+ * The real service in this process — HTTPS server, scanner and scan routes, as `main.ts`
+ * assembles them — pointed at a test world's GitHub and Gitee emulators, and a way to run
+ * `patch-tracking-cli` against it with a chosen terminal setup.
+ */
+import { afterAll } from "bun:test";
+import type { CliIo } from "../../cli/io.ts";
+import { runCli } from "../../cli/program.ts";
+import { openDatabase } from "../../src/db/database.ts";
+import { upsertTracking } from "../../src/db/trackings.ts";
+import { createEngine } from "../../src/engine.ts";
+import { silentLogger } from "../../src/log.ts";
+import { startServer } from "../../src/server.ts";
+import type { CliResult } from "./cli.ts";
+import { testSettings } from "./settings.ts";
+import { tempDir } from "./temp.ts";
+import { makeSelfSignedCert } from "./tls.ts";
+import { UPSTREAM, type World } from "./world.ts";
+
+export async function startEngineServer(world: World, extra: Record<string, string | number> = {}) {
+  const dir = tempDir();
+  const cert = makeSelfSignedCert(dir);
+  const settings = testSettings(dir, {
+    PLAIN_HTTP: "False",
+    CERT_FILE: `"${cert.cert}"`,
+    KEY_FILE: `"${cert.key}"`,
+    GITHUB_API_URL: `"${world.github.url}"`,
+    GITEE_API_URL: `"${world.gitee.url}"`,
+    ...extra,
+  });
+  const db = openDatabase(settings.databasePath);
+  const engine = createEngine(settings, db, silentLogger);
+  const server = startServer(settings, {
+    log: silentLogger,
+    db,
+    routes: engine.routes,
+    onTrackingSaved: engine.onTrackingSaved,
+    metrics: engine.metrics,
+  });
+  engine.scanner.start();
+  afterAll(async () => {
+    await engine.stop();
+    await server.stop();
+    db.close();
+  });
+  // The boot scan (of nothing yet) settles first, so every scan in a test is the test's own.
+  const started = Date.now();
+  while (
+    engine.scanner.state().lastScan === null &&
+    engine.scanner.state().disabledReason === null
+  ) {
+    if (Date.now() - started > 15_000) throw new Error("the scanner did not start");
+    await Bun.sleep(20);
+  }
+  return {
+    db,
+    scanner: engine.scanner,
+    cert,
+    /** `--server` and `--ca` for the CLI. */
+    connection: ["--server", `127.0.0.1:${server.port}`, "--ca", cert.cert],
+    /** A downstream repository `src-openeuler/<name>` with a spec, tracked from `scmCommit`. */
+    track(
+      name: string,
+      scmCommit: string | null,
+      options: { gitee?: boolean; enabled?: boolean } = {},
+    ) {
+      if (options.gitee !== false) {
+        world.gitee.addRepo(`src-openeuler/${name}`, {
+          files: {
+            [`${name}.spec`]: `Name: ${name}\nVersion: 1\nRelease: 1\nSummary: t\nLicense: MIT\n\n%description\nt\n\n%prep\n%autosetup -p1\n\n%changelog\n* Mon Jan 01 2024 T <t@example.com> - 1-1\n- init\n`,
+          },
+        });
+      }
+      upsertTracking(db, {
+        version_control: "github",
+        scm_repo: UPSTREAM,
+        scm_branch: "main",
+        scm_commit: scmCommit,
+        repo: `src-openeuler/${name}`,
+        branch: "master",
+        enabled: options.enabled ?? true,
+      });
+    },
+  };
+}
+
+export type EngineServer = Awaited<ReturnType<typeof startEngineServer>>;
+
+export interface TerminalSetup {
+  /** stderr is a terminal (progress rewrites its line). */
+  errIsTerminal?: boolean;
+  /** stdout is a terminal this wide. */
+  columns?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** Runs `patch-tracking-cli` in this process, capturing its output, never prompting. */
+export async function cliWith(argv: string[], setup: TerminalSetup = {}): Promise<CliResult> {
+  let out = "";
+  let err = "";
+  const io: CliIo = {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    env: { ...setup.env },
+    interactive: false,
+    askSecret: async (prompt) => {
+      throw new Error(`unexpected prompt: ${prompt}`);
+    },
+    errIsTerminal: setup.errIsTerminal,
+    columns: setup.columns,
+  };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
