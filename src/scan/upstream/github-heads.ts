@@ -3,7 +3,7 @@
  *
  * - Several refs: one GraphQL query per `batchSize` (≤ 100) refs, with generated aliases and
  *   variables; it costs one GraphQL point whatever the batch size, and partial `errors` become
- *   per-ref errors while the other refs resolve.
+ *   per-ref errors while the other refs resolve. The queries go one after another, unpaced.
  * - A single ref (a manual scan, a tracking just saved), or GraphQL unusable (a compatible
  *   server without it): `GET /repos/{o}/{r}/branches/{b}` with the ETag of the previous answer,
  *   so an unchanged branch is a free 304.
@@ -12,13 +12,15 @@
  */
 import { NotFoundError, RateLimitedError, RejectedError, TransientError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { GithubOctokit } from "./github-client.ts";
+import type { GithubOctokit, GithubRequester } from "./github-client.ts";
 import { isNotModified, rateLimitResetAt, toServiceError } from "./github-errors.ts";
 import { parseRepo } from "./github-urls.ts";
 import type { HeadResult, UpstreamRef } from "./types.ts";
 
 export interface HeadsContext {
   octokit: GithubOctokit;
+  /** Sends the GraphQL query: a client without the plugin that paces POSTs one per second. */
+  graphql: GithubRequester;
   graphqlUrl: string;
   log: Logger;
   /** Refs per GraphQL query, at most 100. */
@@ -128,7 +130,7 @@ async function graphqlHeads(
     variables[`n${i}`] = repo.name;
     variables[`q${i}`] = `refs/heads/${ref.branch}`;
   });
-  const response = await ctx.octokit.request(`POST ${ctx.graphqlUrl}`, {
+  const response = await ctx.graphql.request(`POST ${ctx.graphqlUrl}`, {
     query: headsQuery(refs.length),
     variables,
   });

@@ -10,7 +10,11 @@
  * All failures leave as the typed errors of `src/errors.ts`. Tokens never reach the logs.
  */
 import type { Logger } from "../../log.ts";
-import { createGithubOctokit, type GithubClientOptions } from "./github-client.ts";
+import {
+  createGithubGraphqlClient,
+  createGithubOctokit,
+  type GithubClientOptions,
+} from "./github-client.ts";
 import { fetchCommitsSince } from "./github-commits.ts";
 import { toServiceError } from "./github-errors.ts";
 import { type HeadsContext, lookupHeads } from "./github-heads.ts";
@@ -44,6 +48,7 @@ export function createGithubUpstream(options: GithubUpstreamOptions): GithubUpst
   const log = options.log;
   const heads: HeadsContext = {
     octokit,
+    graphql: createGithubGraphqlClient(options),
     log,
     graphqlUrl: options.graphqlUrl ?? graphqlUrlFor(options.baseUrl),
     batchSize: Math.min(100, Math.max(1, options.batchSize ?? 100)),
