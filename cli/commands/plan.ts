@@ -43,7 +43,8 @@ function indent(text: string): string {
 }
 
 function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+  if (count === 1) return `1 ${word}`;
+  return `${count} ${/(s|sh|ch|x)$/.test(word) ? `${word}es` : `${word}s`}`;
 }
 
 /** The plan as text sections, each introduced by a header line. */

@@ -82,7 +82,7 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
         }
         const targets = listTrackings(db, { repo: query.repo, branch: query.branch });
         if (targets.length === 0) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);
-        // The answer waits for the scan: Bun would otherwise cut the request after 10 idle seconds.
+        // The answer waits for the scan: the server would otherwise cut it after 30 idle seconds.
         server?.timeout(request, 0);
         const results = await Promise.all(
           targets.map((target) => scanner.scanOne(target.repo, target.branch)),
@@ -105,7 +105,7 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
     .get(
       "/plan",
       async ({ query, server, request }) => {
-        // Reading a large upstream range can take longer than Bun's 10 s idle limit.
+        // Reading a large upstream range can take longer than the server's 30 s idle limit.
         server?.timeout(request, 0);
         try {
           const result = await planTracking(plan, query.repo, query.branch);
