@@ -160,8 +160,8 @@ Example:
   ${PROGRAM} scan --server 127.0.0.1:5001 --user admin --repo src-openeuler/pkg --branch master
 
 Waits until the scans are done (progress on stderr) and exits 1 when one failed, diverged or was
-rate limited. --repo is required: to scan every tracking at once, call the API:
-  curl -u admin -X POST https://SERVER/tracking/scan
+rate limited. --repo is required: scanning every tracking at once stays an API call,
+POST /tracking/scan without repo (with the same credentials); it answers at once.
 ${CONNECTION_HELP}`,
     )
     .action(async (options: ScanOptions) => finish(await runScan(options, io)));
