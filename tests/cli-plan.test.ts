@@ -142,3 +142,17 @@ describe("plan refused", () => {
     );
   });
 });
+
+describe("hostile upstream text", () => {
+  // Last in this file: the new upstream commit moves the head the tests above expect.
+  test("control characters in an upstream commit message never reach the terminal", async () => {
+    await world.upstream.commit("Fix \x1b[2J\x1b]0;owned\x07 title", { "src/h.c": "int h;\n" });
+    service.track("hostile", c2);
+    const result = await cliWith(planArgs("hostile"));
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^ {2}[0-9a-f]{12} {2}\S+ {2}Fix {2}\[2J \]0;owned {2}title$/m);
+    expect(result.out).toContain("| Fix  [2J ]0;owned  title |");
+    expect(result.out).not.toContain("\x1b");
+    expect(result.out).not.toContain("\x07");
+  });
+});

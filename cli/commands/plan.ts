@@ -34,8 +34,17 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/**
+ * Text from upstream commits (subjects, the issue body, the diff) without control characters
+ * other than newlines and tabs, so it cannot drive the terminal.
+ */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, " ");
+}
+
 function indent(text: string): string {
-  return text
+  return printable(text)
     .replace(/\n$/, "")
     .split("\n")
     .map((line) => (line === "" ? "" : `  ${line}`))
@@ -77,10 +86,12 @@ export function renderPlan(plan: Plan): string {
       lines.push(`state: a publish run is still open (${plan.reason}); a scan resumes it first`);
       break;
     case "diverged":
-      lines.push(`state: diverged: ${plan.reason ?? "the upstream history was rewritten"}`);
+      lines.push(
+        `state: diverged: ${cellText(plan.reason ?? "the upstream history was rewritten")}`,
+      );
       break;
     default:
-      lines.push(`state: ${plan.state}${plan.reason ? `: ${plan.reason}` : ""}`);
+      lines.push(`state: ${plan.state}${plan.reason ? `: ${cellText(plan.reason)}` : ""}`);
   }
   if (plan.commits.length > 0) {
     lines.push("", "commits (oldest first):");
@@ -105,11 +116,11 @@ export function renderPlan(plan: Plan): string {
     const { spec } = plan;
     lines.push("", `spec ${spec.path}${spec.created ? " (created)" : ""}:`);
     if (spec.error) lines.push(`  cannot be edited: ${spec.error} (the issue says so)`);
-    for (const note of spec.notes) lines.push(`  note: ${note}`);
-    if (spec.diff) lines.push(spec.diff.replace(/\n$/, ""));
+    for (const note of spec.notes) lines.push(`  note: ${cellText(note)}`);
+    if (spec.diff) lines.push(printable(spec.diff).replace(/\n$/, ""));
   }
   if (plan.issue) {
-    lines.push("", `issue: ${plan.issue.title}`, indent(plan.issue.body));
+    lines.push("", `issue: ${cellText(plan.issue.title)}`, indent(plan.issue.body));
   }
   if (plan.pull) {
     lines.push("", `pull request: ${plan.pull.title} (${plan.pull.head} into ${plan.pull.base})`);

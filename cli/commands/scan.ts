@@ -17,6 +17,7 @@ import { CliError } from "../errors.ts";
 import { type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
 import { startProgress } from "../progress.ts";
+import { cellText } from "../table.ts";
 import { trackingName } from "./status.ts";
 
 export interface ScanOptions extends ConnectionOptions, AuthOptions {
@@ -40,7 +41,8 @@ function reference(kind: string, number: string | number | null, url: string | n
 /** One line per tracking; `newest` is its newest finished run (for proposals). */
 export function describeResult(result: ScanResult, newest: NewestRun | null): string {
   const name = trackingName(result.repo, result.branch);
-  const error = result.error ?? "no reason given";
+  // Errors may quote forge or upstream answers: no control characters on the terminal.
+  const error = cellText(result.error ?? "no reason given");
   switch (result.outcome) {
     case "unchanged":
       return `${name}: up to date`;
@@ -62,7 +64,7 @@ export function describeResult(result: ScanResult, newest: NewestRun | null): st
     case "failed":
       return `${name}: failed: ${error}${result.retryable ? " (looks transient: the service retries it soon)" : ""}`;
     default:
-      return `${name}: ${result.outcome}${result.error ? `: ${result.error}` : ""}`;
+      return `${name}: ${cellText(result.outcome)}${result.error ? `: ${error}` : ""}`;
   }
 }
 
