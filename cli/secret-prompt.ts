@@ -12,8 +12,9 @@ const CTRL_D = "\u0004";
 /** Writes `prompt` to stderr and reads one line from the terminal on stdin, unechoed. */
 export function readSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  // Echo goes off before the prompt shows: whatever is typed once it is visible stays hidden.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.setEncoding("utf8");
   stdin.resume();
   return new Promise((resolve, reject) => {
