@@ -8,7 +8,8 @@
  *
  * Options: `--outdir DIR` (default dist; the binaries are built there too), `--no-build` (package
  * the binary already in the output folder), `--release N` (e.g. to try an upgrade locally),
- * `--binary-only` (no SRPM).
+ * `--binary-only` (no SRPM), `--payload IO` (rpm's payload compression, default w9T0.zstdio;
+ * w.ufdio packs without compressing, quicker for throwaway packages).
  */
 
 import {
@@ -33,7 +34,7 @@ const root = join(import.meta.dir, "..");
 const SPEC = join(root, "packaging", "rpm", "patch-tracking.spec");
 // zstd level 9 on all cores: ~45 MB for the 110 MB binary in a few seconds, where rpm's default
 // (gzip -9) takes several times longer for ~51 MB. Any rpm since 4.14 installs zstd payloads.
-const PAYLOAD = "w9T0.zstdio";
+const DEFAULT_PAYLOAD = "w9T0.zstdio";
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +42,10 @@ const { values } = parseArgs({
     "no-build": { type: "boolean", default: false },
     release: { type: "string", default: "1" },
     "binary-only": { type: "boolean", default: false },
+    payload: { type: "string", default: DEFAULT_PAYLOAD },
   },
 });
+const payload = values.payload ?? DEFAULT_PAYLOAD;
 const outdir = resolve(root, values.outdir ?? "dist");
 const release = values.release ?? "1";
 if (!/^[0-9][0-9a-zA-Z._+~]*$/.test(release)) {
@@ -107,9 +110,9 @@ try {
     "--define",
     `_topdir ${top}`,
     "--define",
-    `_binary_payload ${PAYLOAD}`,
+    `_binary_payload ${payload}`,
     "--define",
-    `_source_payload ${PAYLOAD}`,
+    `_source_payload ${payload}`,
     specFile,
   ]);
   mkdirSync(outdir, { recursive: true });
