@@ -63,8 +63,9 @@ export async function runServer(argv: string[]): Promise<void> {
     });
     engine.scanner.start();
     log.info("listening", { url: server.url, settings: settingsPath, version: VERSION });
-    console.error(`patch-tracking ${VERSION} listening on ${server.url}`);
-    if (devHint) console.error(devHint);
+    // One write, so whoever watches for the listening line also has the log-in hint.
+    const banner = `patch-tracking ${VERSION} listening on ${server.url}`;
+    console.error(devHint ? `${banner}\n${devHint}` : banner);
   } catch (error) {
     if (error instanceof SettingsError) {
       console.error(`patch-tracking: ${error.message}`);
