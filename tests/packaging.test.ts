@@ -22,6 +22,7 @@ import {
   mkdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -55,7 +56,18 @@ const SYSTEMD_FILES = {
   "/usr/lib/sysusers.d/patch-tracking.conf": "packaging/systemd/patch-tracking.sysusers",
   "/usr/lib/tmpfiles.d/patch-tracking.conf": "packaging/systemd/patch-tracking.tmpfiles",
 };
-const out = tempDir("pt-rpm-test-");
+// Folders of a few hundred MB (binary, packages, scratch root): removed when this file's tests
+// end, since the temp helper's exit hook does not run under `bun test`.
+const made: string[] = [];
+function bigTempDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const out = bigTempDir("pt-rpm-test-");
 const machineArch = spawnSync(["uname", "-m"]).stdout.toString().trim();
 const rpmFile = (release = 1) =>
   join(out, `patch-tracking-${VERSION}-${release}.${machineArch}.rpm`);
@@ -258,7 +270,7 @@ describe("the systemd unit", () => {
   const unitPath = join(PROJECT_ROOT, "packaging", "systemd", "patch-tracking.service");
 
   beforeAll(() => {
-    unitRoot = tempDir("pt-unit-root-");
+    unitRoot = bigTempDir("pt-unit-root-");
     const units = join(unitRoot, "usr", "lib", "systemd", "system");
     cpSync("/usr/lib/systemd/system", units, { recursive: true, verbatimSymlinks: true });
     cpSync(unitPath, join(units, "patch-tracking.service"));
@@ -315,7 +327,7 @@ describe("the systemd unit", () => {
 });
 
 describe.skipIf(!isRoot)("installed into a scratch root", () => {
-  const root = tempDir("pt-rpm-root-");
+  const root = bigTempDir("pt-rpm-root-");
   const at = (path: string) => join(root, path);
   const settingsPath = at("/etc/patch-tracking/settings.conf");
   const databasePath = at("/var/patch-tracking/db.sqlite");
