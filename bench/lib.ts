@@ -1,0 +1,257 @@
+/**
+ * Shared pieces of the benchmarks: command-line flags, the one JSON line each bench ends with
+ * (collected by `run-all.ts`), tables, medians, RSS from /proc, throwaway git repositories and the
+ * real server started as a child process with a settings file.
+ */
+import { Database } from "bun:sqlite";
+import { readFileSync, writeFileSync } from "node:fs";
+import { arch, cpus } from "node:os";
+import { join } from "node:path";
+import { git } from "../src/git.ts";
+import { freePort } from "../tests/helpers/net.ts";
+import { type ServerProcess, startServerProcess } from "../tests/helpers/server-process.ts";
+import { basicAuth, writeSettings } from "../tests/helpers/settings.ts";
+
+export const ROOT = join(import.meta.dir, "..");
+/** Prefix of the machine-readable line every bench prints last. */
+export const RESULT_PREFIX = "BENCH_RESULT ";
+
+export interface ResultRow {
+  /** What is measured, e.g. "scan 10k github (a): rate-limited requests". */
+  name: string;
+  target: string;
+  measured: string;
+  /** null: informational, no target. */
+  pass: boolean | null;
+}
+
+export interface BenchResult {
+  bench: string;
+  rows: ResultRow[];
+  machine: string;
+}
+
+export const quick = process.argv.includes("--quick");
+
+export function flagValue(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+export function machine(): string {
+  return `${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? "unknown"}), ${arch()}, Bun ${Bun.version}`;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function fmt(value: number, digits = 1): string {
+  if (!Number.isFinite(value)) return String(value);
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** A plain text table; the first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  const [head, ...body] = rows;
+  if (!head) return "";
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+export function passMark(pass: boolean | null): string {
+  return pass === null ? "-" : pass ? "PASS" : "MISS";
+}
+
+/** Prints the bench's own table, then the JSON line `run-all.ts` reads. */
+export function report(bench: string, rows: ResultRow[]): void {
+  console.log(`\n${bench} on ${machine()}`);
+  console.log(
+    table([
+      ["measure", "target", "measured", "pass"],
+      ...rows.map((row) => [row.name, row.target, row.measured, passMark(row.pass)]),
+    ]),
+  );
+  const result: BenchResult = { bench, rows, machine: machine() };
+  console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
+}
+
+export function log(message: string): void {
+  console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+/** Field of /proc/PID/status in kB (VmRSS, VmHWM), or NaN. */
+export function procStatusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+    return match?.[1] ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Resets the process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0). */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const mb = (kb: number) => kb / 1024;
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: "Bench Author",
+  GIT_AUTHOR_EMAIL: "bench@example.com",
+  GIT_COMMITTER_NAME: "Bench Author",
+  GIT_COMMITTER_EMAIL: "bench@example.com",
+};
+
+/** A git repository with branch `main` and one commit; returns its head. */
+export async function makeRepo(dir: string, label: string): Promise<string> {
+  await git(["init", "-q", "-b", "main", "--", dir]);
+  return addCommits(dir, 1, label);
+}
+
+/** `count` commits on `main`, each changing one C file; returns the new head. */
+export async function addCommits(dir: string, count: number, label: string): Promise<string> {
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, "src", "main.c");
+    await Bun.write(file, `/* ${label} ${i} ${Date.now()} */\nint main(void) { return ${i}; }\n`);
+    await git(["add", "-A"], { cwd: dir });
+    await git(["commit", "-q", "-m", `${label}: change ${i + 1}\n\nBody of change ${i + 1}.`], {
+      cwd: dir,
+      env: IDENTITY,
+    });
+  }
+  return (await git(["rev-parse", "HEAD"], { cwd: dir })).trim();
+}
+
+export interface RunningServer {
+  process: ServerProcess;
+  url: string;
+  pid: number;
+  config: string;
+  /** Milliseconds from spawn to the "listening" line. */
+  listeningMs: number;
+  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The real service (`bun src/main.ts --config FILE`, or `command`) on a free loopback port. */
+export async function startServer(
+  dir: string,
+  extra: Record<string, string | number>,
+  command?: string[],
+): Promise<RunningServer> {
+  const port = await freePort();
+  const config = writeSettings(dir, {
+    LISTEN: `"127.0.0.1:${port}"`,
+    PLAIN_HTTP: "True",
+    SCAN_DB_INTERVAL: 86_400,
+    LOG_LEVEL: '"warn"',
+    ...extra,
+  });
+  const started = performance.now();
+  const proc = startServerProcess(["--config", config], command ? { command } : {});
+  const url = await proc.ready;
+  const listeningMs = performance.now() - started;
+  const auth = basicAuth();
+  return {
+    process: proc,
+    url,
+    pid: proc.proc.pid,
+    config,
+    listeningMs,
+    call(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.auth) headers.set("authorization", auth);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(`${url}${path}`, { ...init, headers, body });
+    },
+    async stop() {
+      await proc.stop("SIGTERM");
+    },
+  };
+}
+
+export interface BenchTracking {
+  version_control: "github" | "git";
+  scm_repo: string;
+  scm_branch: string;
+  scm_commit: string | null;
+  repo: string;
+  branch: string;
+  enabled: boolean;
+}
+
+/** Inserts rows straight into a (new) database file, in one transaction. */
+export async function seedDatabase(path: string, rows: readonly BenchTracking[]): Promise<void> {
+  const { openDatabase } = await import("../src/db/database.ts");
+  const { upsertTracking } = await import("../src/db/trackings.ts");
+  const db: Database = openDatabase(path);
+  db.transaction(() => {
+    for (const row of rows) upsertTracking(db, row);
+  })();
+  db.close();
+}
+
+/** Count of rows in the tracking table (a sanity check of a seeded database). */
+export function countRows(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.query<{ n: number }, []>("SELECT count(*) AS n FROM tracking").get()?.n ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function packageSpec(name: string): string {
+  return `Name:           ${name}
+Version:        1.0
+Release:        1
+Summary:        Benchmark package
+License:        MIT
+Source0:        %{name}-%{version}.tar.gz
+
+%description
+A package for the benchmarks.
+
+%prep
+%autosetup -n %{name}-%{version} -p1
+
+%build
+
+%install
+
+%files
+
+%changelog
+* Mon Jan 01 2024 Bench <bench@example.com> - 1.0-1
+- Initial package
+`;
+}
