@@ -44,8 +44,10 @@ describe("plan", () => {
     expect(out).toMatch(new RegExp(`^ {2}\\d+ B {2}${c2}\\.patch$`, "m"));
     expect(out).toMatch(/^work branch: patch-tracking\/\d{20}$/m);
     expect(out).toContain("\nspec dry.spec:\n");
-    expect(out).toContain("\n-Release: 1\n+Release: 2\n");
-    expect(out).toContain(`\n+Patch6000: ${c1}.patch\n+Patch6001: ${c2}.patch\n`);
+    expect(out).toMatch(/\n-Release: +1\n\+Release: +2\n/);
+    expect(out).toMatch(
+      new RegExp(`\\n\\+Patch6000: +${c1}\\.patch\\n\\+Patch6001: +${c2}\\.patch\\n`),
+    );
     expect(out).toMatch(/^issue: \[patch tracking\] master \d{20}$/m);
     expect(out).toContain("\n  | Commit | Datetime | Message |\n");
     expect(out).toMatch(
@@ -72,7 +74,7 @@ describe("plan", () => {
     const plan = JSON.parse(result.out);
     expect(plan.state).toBe("would-propose");
     expect(plan.commits.map((commit: { sha: string }) => commit.sha)).toEqual([c1, c2]);
-    expect(plan.spec.diff).toContain(`+Patch6000: ${c1}.patch`);
+    expect(plan.spec.diff).toMatch(new RegExp(`\\+Patch6000: +${c1}\\.patch`));
     const text = await cliWith(planArgs("json"));
     for (const commit of plan.commits) {
       expect(commit.patchBytes).toBeGreaterThan(100);

@@ -7,7 +7,6 @@ import { afterAll } from "bun:test";
 import type { CliIo } from "../../cli/io.ts";
 import { runCli } from "../../cli/program.ts";
 import { openDatabase } from "../../src/db/database.ts";
-import { upsertTracking } from "../../src/db/trackings.ts";
 import { createEngine } from "../../src/engine.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
@@ -15,7 +14,7 @@ import type { CliResult } from "./cli.ts";
 import { testSettings } from "./settings.ts";
 import { tempDir } from "./temp.ts";
 import { makeSelfSignedCert } from "./tls.ts";
-import { UPSTREAM, type World } from "./world.ts";
+import { packageSpec, trackPackage, type World } from "./world.ts";
 
 export async function startEngineServer(world: World, extra: Record<string, string | number> = {}) {
   const dir = tempDir();
@@ -66,20 +65,10 @@ export async function startEngineServer(world: World, extra: Record<string, stri
     ) {
       if (options.gitee !== false) {
         world.gitee.addRepo(`src-openeuler/${name}`, {
-          files: {
-            [`${name}.spec`]: `Name: ${name}\nVersion: 1\nRelease: 1\nSummary: t\nLicense: MIT\n\n%description\nt\n\n%prep\n%autosetup -p1\n\n%changelog\n* Mon Jan 01 2024 T <t@example.com> - 1-1\n- init\n`,
-          },
+          files: { [`${name}.spec`]: packageSpec(name) },
         });
       }
-      upsertTracking(db, {
-        version_control: "github",
-        scm_repo: UPSTREAM,
-        scm_branch: "main",
-        scm_commit: scmCommit,
-        repo: `src-openeuler/${name}`,
-        branch: "master",
-        enabled: options.enabled ?? true,
-      });
+      trackPackage(db, name, scmCommit, options.enabled ?? true);
     },
   };
 }

@@ -5,12 +5,11 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
-import { upsertTracking } from "../../src/db/trackings.ts";
 import { freePort } from "./net.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { basicAuth, writeSettings } from "./settings.ts";
 import { tempDir } from "./temp.ts";
-import { UPSTREAM, type World } from "./world.ts";
+import { trackPackage, type World } from "./world.ts";
 
 export interface ServiceHandle {
   dir: string;
@@ -90,15 +89,7 @@ export async function serviceFor(
     },
     track(name, scmCommit) {
       const db = openDatabase(databasePath);
-      upsertTracking(db, {
-        version_control: "github",
-        scm_repo: UPSTREAM,
-        scm_branch: "main",
-        scm_commit: scmCommit,
-        repo: `src-openeuler/${name}`,
-        branch: "master",
-        enabled: true,
-      });
+      trackPackage(db, name, scmCommit);
       db.close();
     },
     scmCommit(name) {

@@ -51,6 +51,24 @@ A package for tests.
 `;
 }
 
+/** Tracks `src-openeuler/<name>` (branch master) from the upstream's `main`, from `scmCommit`. */
+export function trackPackage(
+  db: Database,
+  name: string,
+  scmCommit: string | null,
+  enabled = true,
+): void {
+  upsertTracking(db, {
+    version_control: "github",
+    scm_repo: UPSTREAM,
+    scm_branch: "main",
+    scm_commit: scmCommit,
+    repo: `src-openeuler/${name}`,
+    branch: "master",
+    enabled,
+  });
+}
+
 export interface WorldOptions {
   /** Client timeout for Gitee requests in milliseconds. */
   giteeTimeoutMs?: number;
@@ -110,15 +128,7 @@ export async function makeWorld(options: WorldOptions = {}) {
   /** A downstream repository `src-openeuler/<name>` with a spec, tracked from `scm_commit`. */
   function addPackage(name: string, scmCommit: string | null = base, spec = packageSpec(name)) {
     gitee.addRepo(`src-openeuler/${name}`, { files: { [`${name}.spec`]: spec } });
-    upsertTracking(db, {
-      version_control: "github",
-      scm_repo: UPSTREAM,
-      scm_branch: "main",
-      scm_commit: scmCommit,
-      repo: `src-openeuler/${name}`,
-      branch: "master",
-      enabled: true,
-    });
+    trackPackage(db, name, scmCommit);
   }
 
   return {
