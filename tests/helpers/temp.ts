@@ -5,17 +5,21 @@ import { join } from "node:path";
 const made: string[] = [];
 let registered = false;
 
+/** Removes every directory {@link tempDir} has made so far. */
+export function removeTempDirs(): void {
+  for (const path of made.splice(0)) rmSync(path, { recursive: true, force: true });
+}
+
 /**
- * A fresh directory under the system temp folder, removed when the test process exits. (An
- * `afterAll` registered here would bind to whichever `describe` block first called this.)
+ * A fresh directory under the system temp folder, removed when the process exits, and under
+ * `bun test` after the last test of the run (tests/setup.ts), as `bun test` skips exit hooks.
+ * (An `afterAll` registered here would bind to whichever `describe` block first called this.)
  */
 export function tempDir(prefix = "pt-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (!registered) {
     registered = true;
-    process.on("exit", () => {
-      for (const path of made.splice(0)) rmSync(path, { recursive: true, force: true });
-    });
+    process.on("exit", removeTempDirs);
   }
   made.push(dir);
   return dir;
