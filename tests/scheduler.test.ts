@@ -89,6 +89,29 @@ describe("scanning all trackings", () => {
     );
     expect(peak).toBe(2);
   });
+
+  test("a scan of all trackings keeps only `concurrency` of them pending at once", async () => {
+    for (let i = 0; i < 12; i++) world.addPackage(`many${i}`, null);
+    const s = scanner({ concurrency: 3 });
+    const scanOne = s.scanOne.bind(s);
+    let pending = 0;
+    let peak = 0;
+    let calls = 0;
+    s.scanOne = (...args: Parameters<typeof scanOne>) => {
+      calls++;
+      pending++;
+      peak = Math.max(peak, pending);
+      return scanOne(...args).finally(() => {
+        pending--;
+      });
+    };
+    const summary = await s.scanAll();
+    expect(calls).toBe(summary.trackings);
+    expect(summary.trackings).toBeGreaterThanOrEqual(12);
+    // One pending scan per tracking would hold memory in proportion to the number of trackings.
+    expect(peak).toBe(3);
+    for (let i = 0; i < 12; i++) expect(world.tracking(`many${i}`)!.scm_commit).not.toBeNull();
+  });
 });
 
 describe("transient failures", () => {

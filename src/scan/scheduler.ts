@@ -172,17 +172,21 @@ export class Scanner {
       (tracking) => !isWorkBranch(tracking.branch),
     );
     const heads = await this.batchHeads(trackings);
-    const results = await Promise.all(
-      trackings.map((tracking) =>
-        this.scanOne(
-          tracking.repo,
-          tracking.branch,
-          heads.get(key(tracking.repo, tracking.branch)),
-        ),
-      ),
-    );
     const outcomes: Partial<Record<ScanOutcome, number>> = {};
-    for (const result of results) outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+    // `concurrency` workers walk the list, so a scan holds a few pending tasks, not one per
+    // tracking: its memory stays flat in the number of trackings beyond the rows themselves.
+    let next = 0;
+    const worker = async () => {
+      while (next < trackings.length) {
+        const tracking = trackings[next++] as Tracking;
+        const id = key(tracking.repo, tracking.branch);
+        const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
+        heads.delete(id);
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+      }
+    };
+    const workers = Math.max(1, Math.min(this.options.concurrency, trackings.length));
+    await Promise.all(Array.from({ length: workers }, worker));
     const summary = {
       startedAt,
       finishedAt: new Date().toISOString(),
