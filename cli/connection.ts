@@ -8,13 +8,12 @@ import {
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
 } from "../src/password/rules.ts";
+import { PASSWORD_ENV } from "./defaults.ts";
 import { CliError } from "./errors.ts";
 import { ApiClient, type Credentials } from "./http-client.ts";
 import type { CliIo } from "./io.ts";
 import { isLoopbackUrl, serverBaseUrl } from "./server-url.ts";
 import { resolveTrust, type Trust } from "./tls-trust.ts";
-
-export const PASSWORD_ENV = "PATCH_TRACKING_PASSWORD";
 
 export interface ConnectionOptions {
   server?: string;

@@ -66,6 +66,9 @@ export async function runGeneratePassword(
   }
 }
 
+// No top-level await: the compiled binary is built with --bytecode, which rules it out.
 if (import.meta.main) {
-  process.exitCode = await runGeneratePassword(process.argv.slice(2));
+  void runGeneratePassword(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -36,4 +36,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+// No top-level await: the binary is built with --bytecode, which rules it out.
+if (import.meta.main) void main();

@@ -4,18 +4,17 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../src/version.ts";
-import { ADD_HINT, type AddOptions, runAdd } from "./commands/add.ts";
-import { type DeleteOptions, runDelete } from "./commands/delete.ts";
-import { type PlanOptions, runPlan } from "./commands/plan.ts";
-import { type QueryOptions, runQuery } from "./commands/query.ts";
-import { runScan, type ScanOptions } from "./commands/scan.ts";
-import { runStatus, type StatusOptions } from "./commands/status.ts";
-import { PASSWORD_ENV } from "./connection.ts";
+import type { AddOptions } from "./commands/add.ts";
+import type { DeleteOptions } from "./commands/delete.ts";
+import type { PlanOptions } from "./commands/plan.ts";
+import type { QueryOptions } from "./commands/query.ts";
+import type { ScanOptions } from "./commands/scan.ts";
+import type { StatusOptions } from "./commands/status.ts";
+import { DEFAULT_CA_FILE, helpHint, PASSWORD_ENV, PROGRAM } from "./defaults.ts";
 import { CliError, formatCliError } from "./errors.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { DEFAULT_CA_FILE } from "./tls-trust.ts";
 
-export const PROGRAM = "patch-tracking-cli";
+export { PROGRAM };
 
 const ADD_EXAMPLES = `
 Examples:
@@ -55,7 +54,10 @@ function authOptions(command: Command): Command {
     );
 }
 
-/** Builds the program; `finish` receives each command's exit code. */
+/**
+ * Builds the program; `finish` receives each command's exit code. A command's module is loaded
+ * when it runs, so `--help`, `--version` and each command load only what they use.
+ */
 function buildProgram(io: CliIo, finish: (code: number) => void): Command {
   const program = new Command(PROGRAM)
     .description("Manage the trackings of a patch-tracking service")
@@ -88,8 +90,10 @@ function buildProgram(io: CliIo, finish: (code: number) => void): Command {
     .option("--dir <dir>", "read a tracking from every .yaml file in this folder")
     .option("--no-check", "skip checking that the upstream and downstream branches exist")
     .addHelpText("after", `${ADD_EXAMPLES}\n${CONNECTION_HELP}`)
-    .showHelpAfterError(ADD_HINT)
-    .action(async (options: AddOptions) => finish(await runAdd(options, io)));
+    .showHelpAfterError(helpHint("add"))
+    .action(async (options: AddOptions) =>
+      finish(await (await import("./commands/add.ts")).runAdd(options, io)),
+    );
 
   const query = program
     .command("query")
@@ -104,7 +108,9 @@ function buildProgram(io: CliIo, finish: (code: number) => void): Command {
       "after",
       `\nExample:\n  ${PROGRAM} query --server 127.0.0.1:5001 --table tracking\n${CONNECTION_HELP}`,
     )
-    .action(async (options: QueryOptions) => finish(await runQuery(options, io)));
+    .action(async (options: QueryOptions) =>
+      finish(await (await import("./commands/query.ts")).runQuery(options, io)),
+    );
 
   const del = program
     .command("delete")
@@ -118,7 +124,9 @@ function buildProgram(io: CliIo, finish: (code: number) => void): Command {
       "after",
       `\nExample:\n  ${PROGRAM} delete --server 127.0.0.1:5001 --user admin --password Test@123 --repo testPatchTrack/testPatch1 --branch master\n${CONNECTION_HELP}`,
     )
-    .action(async (options: DeleteOptions) => finish(await runDelete(options, io)));
+    .action(async (options: DeleteOptions) =>
+      finish(await (await import("./commands/delete.ts")).runDelete(options, io)),
+    );
 
   const status = program
     .command("status")
@@ -142,7 +150,9 @@ Examples:
 Needs no password. Trackings are named repo@branch; the last error is cut to fit the terminal.
 ${CONNECTION_HELP}`,
     )
-    .action(async (options: StatusOptions) => finish(await runStatus(options, io)));
+    .action(async (options: StatusOptions) =>
+      finish(await (await import("./commands/status.ts")).runStatus(options, io)),
+    );
 
   const scan = program
     .command("scan")
@@ -164,7 +174,9 @@ rate limited. --repo is required: scanning every tracking at once stays an API c
 POST /tracking/scan without repo (with the same credentials); it answers at once.
 ${CONNECTION_HELP}`,
     )
-    .action(async (options: ScanOptions) => finish(await runScan(options, io)));
+    .action(async (options: ScanOptions) =>
+      finish(await (await import("./commands/scan.ts")).runScan(options, io)),
+    );
 
   const plan = program
     .command("plan")
@@ -188,7 +200,9 @@ Prints the commits, patch files and sizes, the spec diff, and the issue and pull
 would create. Nothing is written to Gitee or to the database.
 ${CONNECTION_HELP}`,
     )
-    .action(async (options: PlanOptions) => finish(await runPlan(options, io)));
+    .action(async (options: PlanOptions) =>
+      finish(await (await import("./commands/plan.ts")).runPlan(options, io)),
+    );
 
   return program;
 }

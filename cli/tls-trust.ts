@@ -11,9 +11,8 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { DEFAULT_CA_FILE } from "./defaults.ts";
 import { CliError } from "./errors.ts";
-
-export const DEFAULT_CA_FILE = "/etc/patch-tracking/self-signed.crt";
 
 export type Trust =
   | { kind: "insecure" }

@@ -32,7 +32,20 @@ mkdirSync(outdir, { recursive: true });
 
 // Build beside the result and rename, so a failed build never leaves half a binary behind.
 const partial = join(outdir, `.${BINARY}.partial`);
-const command = [process.execPath, "build", "--compile", ENTRY, "--outfile", partial];
+// --bytecode stores the parsed JavaScript, roughly halving start-up (patch-tracking-cli --version:
+// ~130 ms → ~70 ms) for ~5 MB; it rules out top-level await in the entry modules.
+// Identifiers are not minified, so class and function names in errors and logs stay readable.
+const command = [
+  process.execPath,
+  "build",
+  "--compile",
+  "--bytecode",
+  "--minify-syntax",
+  "--minify-whitespace",
+  ENTRY,
+  "--outfile",
+  partial,
+];
 if (values.target) command.push("--target", values.target);
 const started = performance.now();
 const result = spawnSync(command, { cwd: root, stdout: "inherit", stderr: "inherit" });

@@ -94,6 +94,5 @@ export async function runServer(argv: string[]): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-if (import.meta.main) {
-  await runServer(process.argv.slice(2));
-}
+// No top-level await: the compiled binary is built with --bytecode, which rules it out.
+if (import.meta.main) void runServer(process.argv.slice(2));

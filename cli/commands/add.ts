@@ -3,6 +3,7 @@
  * `--dir DIR` (every .yaml file in it). Everything is checked locally first; then the service is
  * probed once, and each tracking passes the pre-add checks before it is sent.
  */
+
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type CheckSettings, checkSettingsFrom, preAddProblems } from "../checks.ts";
@@ -15,6 +16,7 @@ import {
   prepareConnection,
   resolveCredentials,
 } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -33,7 +35,7 @@ export interface AddOptions extends ConnectionOptions, AuthOptions, TrackingValu
   check: boolean;
 }
 
-export const ADD_HINT = "see: patch-tracking-cli add --help";
+const ADD_HINT = helpHint("add");
 
 /** What a `--dir` run found: tracking files to send, and entries it skipped. */
 interface DirPlan {

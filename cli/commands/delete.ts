@@ -1,4 +1,5 @@
 /** `delete --repo R [--branch B]`: remove one tracking, or every branch of a repository. */
+
 import {
   type AuthOptions,
   type ConnectionOptions,
@@ -8,6 +9,7 @@ import {
   prepareConnection,
   resolveCredentials,
 } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -17,7 +19,7 @@ export interface DeleteOptions extends ConnectionOptions, AuthOptions {
   branch?: string;
 }
 
-const HINT = "see: patch-tracking-cli delete --help";
+const HINT = helpHint("delete");
 
 export async function runDelete(options: DeleteOptions, io: CliIo): Promise<number> {
   const problems = new Problems();

@@ -2,6 +2,7 @@
  * `plan --repo R --branch B`: the dry run, readable — what a scan would propose right now
  * (commits, patch files, the spec diff, issue and pull request). The service writes nothing.
  */
+
 import type { Plan } from "../../src/scan/plan.ts";
 import {
   type AuthOptions,
@@ -12,6 +13,7 @@ import {
   prepareConnection,
   resolveCredentials,
 } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -24,7 +26,7 @@ export interface PlanOptions extends ConnectionOptions, AuthOptions {
   json?: boolean;
 }
 
-const HINT = "see: patch-tracking-cli plan --help";
+const HINT = helpHint("plan");
 /** Reading a long upstream range can take a while; the service answers when it is done. */
 const PLAN_TIMEOUT_MS = 10 * 60_000;
 

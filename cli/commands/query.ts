@@ -1,5 +1,7 @@
 /** `query --table tracking|issue`: the rows as an aligned table numbered from 1, or `--json`. */
+
 import { type ConnectionOptions, openClient, Problems, prepareConnection } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -15,7 +17,7 @@ export interface QueryOptions extends ConnectionOptions {
   json?: boolean;
 }
 
-const HINT = "see: patch-tracking-cli query --help";
+const HINT = helpHint("query");
 
 export async function runQuery(options: QueryOptions, io: CliIo): Promise<number> {
   const problems = new Problems();

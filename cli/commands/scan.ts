@@ -2,6 +2,7 @@
  * `scan --repo R [--branch B]`: scan those trackings now and say what came of each. The service
  * answers only when the scans are done, so progress is shown on stderr meanwhile.
  */
+
 import type { TrackingOverview } from "../../src/db/status.ts";
 import type { ScanResult } from "../../src/scan/scan-tracking.ts";
 import {
@@ -13,6 +14,7 @@ import {
   prepareConnection,
   resolveCredentials,
 } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -25,7 +27,7 @@ export interface ScanOptions extends ConnectionOptions, AuthOptions {
   branch?: string;
 }
 
-const HINT = "see: patch-tracking-cli scan --help";
+const HINT = helpHint("scan");
 /** A scan that publishes many patches to a slow forge can take minutes; the service answers then. */
 const SCAN_TIMEOUT_MS = 30 * 60_000;
 /** Outcomes that leave the tracking where it was: the command then exits 1. */

@@ -2,9 +2,11 @@
  * `status`: the status page in the terminal — one aligned row per tracking (failing first, as the
  * service orders them) under a summary and the scanner's state; `--json` for scripts.
  */
+
 import type { TrackingOverview } from "../../src/db/status.ts";
 import type { ScannerState } from "../../src/scan/scheduler.ts";
 import { type ConnectionOptions, openClient, Problems, prepareConnection } from "../connection.ts";
+import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
@@ -22,7 +24,7 @@ export interface StatusData {
   trackings: TrackingOverview[];
 }
 
-const HINT = "see: patch-tracking-cli status --help";
+const HINT = helpHint("status");
 /** The error column never shrinks below this, even on a narrow terminal. */
 const MIN_ERROR_WIDTH = 40;
 const NONE = "-";
