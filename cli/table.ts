@@ -13,8 +13,11 @@ export function cellText(value: unknown): string {
   return String(value).replace(/[\u0000-\u001f\u007f]/g, " ");
 }
 
-function pad(text: string, width: number): string {
-  return text + " ".repeat(Math.max(0, width - Bun.stringWidth(text)));
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Terminal columns `text` takes; the common all-ASCII case skips the Unicode width tables. */
+function displayWidth(text: string): number {
+  return PRINTABLE_ASCII.test(text) ? text.length : Bun.stringWidth(text);
 }
 
 /** Columns in the order they first appear across `rows`. */
@@ -27,15 +30,24 @@ export function columnsOf(rows: readonly Record<string, unknown>[]): string[] {
 /** The table as lines of text (header first), with a trailing newline; "" for no rows. */
 export function renderTable(rows: readonly Record<string, unknown>[], columns = columnsOf(rows)) {
   if (rows.length === 0) return "";
-  const numbers = rows.map((_, index) => String(index + 1));
-  const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
-  const numberWidth = Math.max(...numbers.map((text) => text.length));
-  const widths = columns.map((column, i) =>
-    Math.max(Bun.stringWidth(column), ...cells.map((row) => Bun.stringWidth(row[i] ?? ""))),
-  );
-  const line = (first: string, values: string[]) =>
-    [first.padStart(numberWidth), ...values.map((value, i) => pad(value, widths[i] ?? 0))]
-      .join("  ")
-      .trimEnd();
-  return `${[line("", columns), ...cells.map((row, i) => line(numbers[i] ?? "", row))].join("\n")}\n`;
+  const header = { texts: columns, widths: columns.map(displayWidth) };
+  const body = rows.map((row) => {
+    const texts = columns.map((column) => cellText(row[column]));
+    return { texts, widths: texts.map(displayWidth) };
+  });
+  const numberWidth = String(rows.length).length;
+  const widths = columns.map((_, i) => {
+    let widest = header.widths[i] ?? 0;
+    for (const cells of body) widest = Math.max(widest, cells.widths[i] ?? 0);
+    return widest;
+  });
+  const line = (first: string, cells: { texts: string[]; widths: number[] }) => {
+    let text = first.padStart(numberWidth);
+    cells.texts.forEach((value, i) => {
+      text += `  ${value}${" ".repeat(Math.max(0, (widths[i] ?? 0) - (cells.widths[i] ?? 0)))}`;
+    });
+    return text.trimEnd();
+  };
+  const lines = [line("", header), ...body.map((cells, i) => line(String(i + 1), cells))];
+  return `${lines.join("\n")}\n`;
 }
