@@ -252,33 +252,36 @@ console.log(
   ]),
 );
 
+// Targets are judged on the compiled binary, which is what the RPM installs; the rows for
+// `bun` (development from source) are printed for comparison only.
+const judged = (label: string) => label !== "bun" && !label.startsWith("bun ");
 const resultRows: ResultRow[] = [];
 for (const s of servers) {
   resultRows.push({
     name: `footprint idle RSS, ${s.label}`,
-    target: "< 100 MB",
+    target: judged(s.label) ? "< 100 MB" : "",
     measured: `${fmt(mb(s.idleRssKb), 1)} MB`,
-    pass: mb(s.idleRssKb) < 100,
+    pass: judged(s.label) ? mb(s.idleRssKb) < 100 : null,
   });
   resultRows.push({
     name: `footprint start → first /health, ${s.label}`,
-    target: "< 300 ms",
+    target: judged(s.label) ? "< 300 ms" : "",
     measured: `${fmt(s.startMs, 0)} ms (median of ${STARTS})`,
-    pass: s.startMs < 300,
+    pass: judged(s.label) ? s.startMs < 300 : null,
   });
 }
 for (const c of cliTimes) {
   resultRows.push({
     name: `footprint CLI query one row, ${c.label}`,
-    target: "< 100 ms",
+    target: judged(c.label) ? "< 100 ms" : "",
     measured: `${fmt(c.oneMs, 0)} ms`,
-    pass: c.oneMs < 100,
+    pass: judged(c.label) ? c.oneMs < 100 : null,
   });
   resultRows.push({
     name: `footprint CLI query all ${ROWS} rows, ${c.label}`,
-    target: "< 100 ms",
+    target: judged(c.label) ? "< 100 ms" : "",
     measured: `${fmt(c.allMs, 0)} ms`,
-    pass: c.allMs < 100,
+    pass: judged(c.label) ? c.allMs < 100 : null,
   });
 }
 resultRows.push({

@@ -29,7 +29,7 @@ export function ensureNodeModules() {
 }
 
 /** Debian packages providing each command the tests need. */
-const TOOLS = {
+const TEST_TOOLS = {
   git: "git",
   rpmspec: "rpm",
   rpmbuild: "rpm",
@@ -43,7 +43,13 @@ function hasCommand(name) {
   return works("sh", ["-c", `command -v ${name}`]);
 }
 
-export function ensureDebianTools(tools = Object.keys(TOOLS)) {
+// The benchmarks' tools: a load generator written in C (one in JavaScript would take the CPU the
+// server needs on a small machine, and autocannon rounds latencies to whole milliseconds) and a
+// start-up timer.
+const BENCH_TOOLS = { wrk: "wrk", hyperfine: "hyperfine" };
+const TOOLS = { ...TEST_TOOLS, ...BENCH_TOOLS };
+
+export function ensureDebianTools(tools = Object.keys(TEST_TOOLS)) {
   const missing = [
     ...new Set(tools.filter((tool) => !hasCommand(tool)).map((tool) => TOOLS[tool])),
   ];
@@ -69,4 +75,5 @@ export function ensureDebianTools(tools = Object.keys(TOOLS)) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   ensureNodeModules();
   if (process.argv.includes("--tools")) ensureDebianTools();
+  if (process.argv.includes("--bench-tools")) ensureDebianTools(Object.keys(BENCH_TOOLS));
 }
