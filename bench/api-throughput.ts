@@ -19,25 +19,17 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { spawn } from "bun";
 import { verifyPassword } from "../src/password/verify.ts";
-import { startGithubEmulator } from "../tests/emulators/github.ts";
-import {
-  basicAuth,
-  TEST_GITHUB_TOKEN,
-  TEST_PASSWORD,
-  TEST_PASSWORD_HASH,
-} from "../tests/helpers/settings.ts";
+import { basicAuth, TEST_PASSWORD, TEST_PASSWORD_HASH } from "../tests/helpers/settings.ts";
 import { tempDir } from "../tests/helpers/temp.ts";
 import {
-  type BenchTracking,
   flagValue,
   fmt,
   log,
-  makeRepo,
   median,
   quick,
   type ResultRow,
   report,
-  seedDatabase,
+  seedUnchangedGithub,
   startServer,
   table,
 } from "./lib.ts";
@@ -148,24 +140,8 @@ if (!Bun.which("wrk")) {
 }
 
 const dir = tempDir("pt-bench-api-");
-const upstreamDir = join(dir, "upstream");
-const head = await makeRepo(upstreamDir, "upstream");
 // The boot scan of the 10,000 rows finds them unchanged and is over before the load starts.
-const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN });
-const rows: BenchTracking[] = [];
-for (let i = 0; i < ROWS; i++) {
-  github.addRepo(`bench/u${i}`, upstreamDir);
-  rows.push({
-    version_control: "github",
-    scm_repo: `bench/u${i}`,
-    scm_branch: "main",
-    scm_commit: head,
-    repo: `src-openeuler/p${i}`,
-    branch: "master",
-    enabled: true,
-  });
-}
-await seedDatabase(join(dir, "db.sqlite"), rows);
+const { github, rows } = await seedUnchangedGithub(dir, ROWS);
 const server = await startServer(dir, { GITHUB_API_URL: `"${github.url}"` });
 
 const results: LoadResult[] = [];

@@ -16,16 +16,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
-import { startGithubEmulator } from "../tests/emulators/github.ts";
-import { freePort } from "../tests/helpers/net.ts";
-import { TEST_GITHUB_TOKEN, writeSettings } from "../tests/helpers/settings.ts";
 import { tempDir } from "../tests/helpers/temp.ts";
 import {
-  type BenchTracking,
+  benchSettings,
   flagValue,
   fmt,
   log,
-  makeRepo,
   mb,
   median,
   procStatusKb,
@@ -33,7 +29,7 @@ import {
   type ResultRow,
   ROOT,
   report,
-  seedDatabase,
+  seedUnchangedGithub,
   table,
 } from "./lib.ts";
 
@@ -43,23 +39,7 @@ const CLI_RUNS = quick ? 5 : 15;
 const BUN = process.execPath;
 
 const dir = tempDir("pt-bench-footprint-");
-const upstreamDir = join(dir, "upstream");
-const head = await makeRepo(upstreamDir, "upstream");
-const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN });
-const rows: BenchTracking[] = [];
-for (let i = 0; i < ROWS; i++) {
-  github.addRepo(`bench/u${i}`, upstreamDir);
-  rows.push({
-    version_control: "github",
-    scm_repo: `bench/u${i}`,
-    scm_branch: "main",
-    scm_commit: head,
-    repo: `src-openeuler/p${i}`,
-    branch: "master",
-    enabled: true,
-  });
-}
-await seedDatabase(join(dir, "db.sqlite"), rows);
+const { github } = await seedUnchangedGithub(dir, ROWS);
 
 /** The compiled multi-call binary: dist/, else a fresh build in a temporary folder. */
 function compiledBinary(): string | null {
@@ -83,15 +63,7 @@ interface StartMeasure {
 
 /** One fresh start: ms to the first 200 from /health, then idle RSS after the boot scan. */
 async function startOnce(command: string[], measureIdle: boolean): Promise<StartMeasure> {
-  const port = await freePort();
-  const config = writeSettings(dir, {
-    LISTEN: `"127.0.0.1:${port}"`,
-    PLAIN_HTTP: "True",
-    SCAN_DB_INTERVAL: 86_400,
-    LOG_LEVEL: '"warn"',
-    GITHUB_API_URL: `"${github.url}"`,
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const { config, url } = await benchSettings(dir, { GITHUB_API_URL: `"${github.url}"` });
   const started = performance.now();
   const proc = spawn([...command, "--config", config], {
     cwd: ROOT,
@@ -193,12 +165,7 @@ const servers = [await measureServer("bun src/main.ts", [BUN, join(ROOT, "src", 
 if (binary) servers.push(await measureServer("compiled binary", [binary]));
 
 // One long-running server answers the CLI queries.
-const port = await freePort();
-const config = writeSettings(dir, {
-  LISTEN: `"127.0.0.1:${port}"`,
-  PLAIN_HTTP: "True",
-  SCAN_DB_INTERVAL: 86_400,
-  LOG_LEVEL: '"warn"',
+const { config, url: serverUrl } = await benchSettings(dir, {
   GITHUB_API_URL: `"${github.url}"`,
 });
 const serverProc = spawn([BUN, join(ROOT, "src", "main.ts"), "--config", config], {
@@ -207,7 +174,7 @@ const serverProc = spawn([BUN, join(ROOT, "src", "main.ts"), "--config", config]
   stdout: "ignore",
   stderr: "ignore",
 });
-const server = `http://127.0.0.1:${port}`;
+const server = serverUrl;
 for (let i = 0; i < 2000; i++) {
   try {
     if ((await fetch(`${server}/health`)).status === 200) break;

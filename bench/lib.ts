@@ -7,10 +7,14 @@ import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus } from "node:os";
 import { join } from "node:path";
+import type { Tracking } from "../src/db/trackings.ts";
 import { git } from "../src/git.ts";
+import { startGithubEmulator } from "../tests/emulators/github.ts";
 import { freePort } from "../tests/helpers/net.ts";
 import { type ServerProcess, startServerProcess } from "../tests/helpers/server-process.ts";
-import { basicAuth, writeSettings } from "../tests/helpers/settings.ts";
+import { basicAuth, TEST_GITHUB_TOKEN, writeSettings } from "../tests/helpers/settings.ts";
+
+export { packageSpec } from "../tests/helpers/world.ts";
 
 export const ROOT = join(import.meta.dir, "..");
 /** Prefix of the machine-readable line every bench prints last. */
@@ -158,12 +162,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The real service (`bun src/main.ts --config FILE`, or `command`) on a free loopback port. */
-export async function startServer(
+/**
+ * settings.conf for a benchmark server in `dir`: a free loopback port over plain HTTP, no
+ * scheduled scan during the run (scans are triggered), warnings only in the log.
+ */
+export async function benchSettings(
   dir: string,
   extra: Record<string, string | number>,
-  command?: string[],
-): Promise<RunningServer> {
+): Promise<{ config: string; url: string }> {
   const port = await freePort();
   const config = writeSettings(dir, {
     LISTEN: `"127.0.0.1:${port}"`,
@@ -172,6 +178,42 @@ export async function startServer(
     LOG_LEVEL: '"warn"',
     ...extra,
   });
+  return { config, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * `count` GitHub trackings `bench/u<i>` → `src-openeuler/p<i>`, all at the head of one upstream
+ * repository served by a new GitHub emulator, written into `dir`/db.sqlite: the unchanged set the
+ * API and footprint benchmarks load.
+ */
+export async function seedUnchangedGithub(dir: string, count: number) {
+  const upstreamDir = join(dir, "upstream");
+  const head = await makeRepo(upstreamDir, "upstream");
+  const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN });
+  const rows: BenchTracking[] = [];
+  for (let i = 0; i < count; i++) {
+    github.addRepo(`bench/u${i}`, upstreamDir);
+    rows.push({
+      version_control: "github",
+      scm_repo: `bench/u${i}`,
+      scm_branch: "main",
+      scm_commit: head,
+      repo: `src-openeuler/p${i}`,
+      branch: "master",
+      enabled: true,
+    });
+  }
+  await seedDatabase(join(dir, "db.sqlite"), rows);
+  return { github, rows };
+}
+
+/** The real service (`bun src/main.ts --config FILE`, or `command`) on a free loopback port. */
+export async function startServer(
+  dir: string,
+  extra: Record<string, string | number>,
+  command?: string[],
+): Promise<RunningServer> {
+  const { config } = await benchSettings(dir, extra);
   const started = performance.now();
   const proc = startServerProcess(["--config", config], command ? { command } : {});
   const url = await proc.ready;
@@ -199,15 +241,7 @@ export async function startServer(
   };
 }
 
-export interface BenchTracking {
-  version_control: "github" | "git";
-  scm_repo: string;
-  scm_branch: string;
-  scm_commit: string | null;
-  repo: string;
-  branch: string;
-  enabled: boolean;
-}
+export type BenchTracking = Tracking;
 
 /** Inserts rows straight into a (new) database file, in one transaction. */
 export async function seedDatabase(path: string, rows: readonly BenchTracking[]): Promise<void> {
@@ -228,30 +262,4 @@ export function countRows(path: string): number {
   } finally {
     db.close();
   }
-}
-
-export function packageSpec(name: string): string {
-  return `Name:           ${name}
-Version:        1.0
-Release:        1
-Summary:        Benchmark package
-License:        MIT
-Source0:        %{name}-%{version}.tar.gz
-
-%description
-A package for the benchmarks.
-
-%prep
-%autosetup -n %{name}-%{version} -p1
-
-%build
-
-%install
-
-%files
-
-%changelog
-* Mon Jan 01 2024 Bench <bench@example.com> - 1.0-1
-- Initial package
-`;
 }
