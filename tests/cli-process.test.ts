@@ -6,27 +6,13 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { VERSION } from "../src/version.ts";
-import { startHttpsServer } from "./helpers/cli.ts";
+import { GUIDE_TRACKING_FLAGS, startHttpsServer } from "./helpers/cli.ts";
 import { PROJECT_ROOT, runCommand } from "./helpers/server-process.ts";
 
 const ENTRY = join(PROJECT_ROOT, "cli", "patch-tracking-cli.ts");
 const server = startHttpsServer();
 const connection = ["--server", server.hostPort, "--ca", server.cert.cert];
-const TRACKING = [
-  "--version_control",
-  "github",
-  "--repo",
-  "testPatchTrack/testPatch1",
-  "--branch",
-  "master",
-  "--scm_repo",
-  "BJMX/testPatch01",
-  "--scm_branch",
-  "test",
-  "--enabled",
-  "true",
-  "--no-check",
-];
+const TRACKING = [...GUIDE_TRACKING_FLAGS, "--no-check"];
 // Whatever the developer's shell holds must not answer for the test.
 const ENV = { PATCH_TRACKING_PASSWORD: "" };
 

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { resolveTrust } from "../cli/tls-trust.ts";
-import { cli, startHttpsServer } from "./helpers/cli.ts";
+import { cli, guideAddArgs, startHttpsServer } from "./helpers/cli.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { startTestServer } from "./helpers/test-server.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
@@ -98,30 +98,7 @@ describe("the user guide's certificate", () => {
   });
 
   test("add works over it, end to end", async () => {
-    const result = await cli([
-      "add",
-      "--server",
-      server.hostPort,
-      "--user",
-      "admin",
-      "--password",
-      "Test@123",
-      "--version_control",
-      "github",
-      "--repo",
-      "testPatchTrack/testPatch1",
-      "--branch",
-      "master",
-      "--scm_repo",
-      "BJMX/testPatch01",
-      "--scm_branch",
-      "test",
-      "--enabled",
-      "true",
-      "--no-check",
-      "--ca",
-      server.cert.cert,
-    ]);
+    const result = await cli([...guideAddArgs(server.hostPort, server.cert.cert), "--no-check"]);
     expect(result.code).toBe(0);
     expect(server.trackings()).toHaveLength(1);
   });

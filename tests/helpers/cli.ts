@@ -134,6 +134,22 @@ export function startForges() {
   return { github, gitee, env };
 }
 
+/** The tracking flags of the user guide's flag-style `add` example. */
+export const GUIDE_TRACKING_FLAGS: readonly string[] = [
+  "--version_control",
+  "github",
+  "--repo",
+  "testPatchTrack/testPatch1",
+  "--branch",
+  "master",
+  "--scm_repo",
+  "BJMX/testPatch01",
+  "--scm_branch",
+  "test",
+  "--enabled",
+  "true",
+];
+
 /** The user guide's flag-style add command line, for `server`. */
 export function guideAddArgs(hostPort: string, ca: string): string[] {
   return [
@@ -144,18 +160,7 @@ export function guideAddArgs(hostPort: string, ca: string): string[] {
     "admin",
     "--password",
     "Test@123",
-    "--version_control",
-    "github",
-    "--repo",
-    "testPatchTrack/testPatch1",
-    "--branch",
-    "master",
-    "--scm_repo",
-    "BJMX/testPatch01",
-    "--scm_branch",
-    "test",
-    "--enabled",
-    "true",
+    ...GUIDE_TRACKING_FLAGS,
     "--ca",
     ca,
   ];
