@@ -12,6 +12,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
+/** What every server process of this test run wrote, for the run-wide secrets check. */
+export const serverLogs: { command: string; output(): string }[] = [];
+
 /**
  * Runs the real server (`bun src/main.ts`) or any command built from it, as a child process.
  * `command` defaults to the source entry point; the compiled binary can be passed instead.
@@ -48,6 +51,7 @@ export function startServerProcess(
     await done;
     rejectReady(new Error(`server exited with ${code} before listening:\n${text}`));
   });
+  serverLogs.push({ command: [...command, ...args].join(" "), output: () => text });
   return {
     proc,
     output: () => text,
