@@ -5,8 +5,8 @@
  *
  * Why one binary: every Bun executable embeds the whole runtime. Measured with Bun 1.4.5 on
  * x86_64, three separate binaries take 110.2 + 109.6 + 109.3 MB = 329 MB; the multi-call binary
- * takes 110.6 MB, so installing it saves about 218 MB. Symbolic links keep the started name in
- * argv[0] (checked: hard links do too), and are what the RPM installs.
+ * takes 110.6 MB (115.6 MB with bytecode), so installing it saves over 200 MB. Symbolic links
+ * keep the started name in argv[0] (checked: hard links do too), and are what the RPM installs.
  *
  * Never strip the output: the JavaScript is appended to the executable and `strip` cuts it off.
  *
