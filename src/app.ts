@@ -53,6 +53,9 @@ export function describeValidation(error: Readonly<ValidationError>): {
 
 /** The first query parameter that appears more than once (filters take one value each). */
 export function repeatedQueryKey(url: string): string | null {
+  // Runs on every request: a URL with fewer than two parameters cannot repeat one.
+  const query = url.indexOf("?");
+  if (query < 0 || url.indexOf("&", query) < 0) return null;
   const seen = new Set<string>();
   for (const key of new URL(url).searchParams.keys()) {
     if (seen.has(key)) return key;
