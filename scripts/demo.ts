@@ -24,7 +24,7 @@ interface StatusAnswer {
   data: { trackings: TrackingOverview[] };
 }
 const PASSWORD = "Demo@2026";
-const GITHUB_TOKEN = "ghp_demoTokenForTheEmulator000000000000";
+const GITHUB_TOKEN = "demo-github-token-for-the-emulator";
 const GITEE_TOKEN = "gitee-demo-token-0000000000000000";
 const SPEC = `Name:           hello
 Version:        2.12

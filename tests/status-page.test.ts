@@ -3,6 +3,7 @@ import { createRun, finishRun, getRun, recordIssue, recordPull } from "../src/db
 import { recordScan } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { createServiceMetrics } from "../src/metrics.ts";
+import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
 import { startTestServer } from "./helpers/test-server.ts";
 
 const metrics = createServiceMetrics(() => [[{ state: "total" }, 3]]);
@@ -78,7 +79,8 @@ describe("status page", () => {
     expect(html).toContain('href="https://gitee.com/src/healthy/pulls/12"');
     expect(html).not.toContain("<script>");
     expect(html).toContain("&lt;script&gt;");
-    expect(html).not.toContain("ghp_");
+    expect(html).not.toContain(TEST_GITHUB_TOKEN);
+    expect(html).not.toContain(TEST_GITEE_TOKEN);
   });
 
   test("filters by repository text and state", async () => {

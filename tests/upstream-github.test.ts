@@ -413,7 +413,7 @@ describe("errors and limits", () => {
 
   test("a bad token is AuthFailedError everywhere; checkToken returns the login", async () => {
     expect(await upstream().checkToken()).toBe("emulator-bot");
-    const bad = upstream({ token: "ghp_wrongTokenWrongToken0000" });
+    const bad = upstream({ token: "wrong-github-token-for-tests" });
     expect(await bad.checkToken().catch((caught) => caught)).toBeInstanceOf(AuthFailedError);
     const heads = await bad.heads([ref("main"), ref("topic")]);
     expect(errorOf(heads[0])).toBeInstanceOf(AuthFailedError);
@@ -431,13 +431,13 @@ describe("errors and limits", () => {
     emulator.fault({ path: "/compare/", times: 1 }, { kind: "5xx" });
     await github.commitsSince(ref(), sha.init as string, sha.l3 as string);
     await github.heads([ref("main"), ref("topic")]);
-    await upstream({ log, token: "ghp_wrongTokenWrongToken0000" })
+    await upstream({ log, token: "wrong-github-token-for-tests" })
       .checkToken()
       .catch(() => {});
     expect(lines.length).toBeGreaterThan(0);
     const output = lines.join("");
     expect(output).not.toContain(emulator.token);
-    expect(output).not.toContain("ghp_wrongTokenWrongToken0000");
+    expect(output).not.toContain("wrong-github-token-for-tests");
   });
 });
 

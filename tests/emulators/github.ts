@@ -102,7 +102,7 @@ interface Quota {
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `ghp_emulator${Buffer.from(bytes).toString("hex")}`;
+  return `emulator-token-${Buffer.from(bytes).toString("hex")}`;
 }
 
 function faultSpec(fault: FaultKind | Fault): Fault {

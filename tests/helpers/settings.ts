@@ -7,7 +7,7 @@ export const TEST_PASSWORD = "Test@123";
 export const TEST_PASSWORD_HASH =
   "pbkdf2:sha256:150000$w38eLeRm$ebb5069ba3b4dda39a698bd1d9d7f5f848af3bd93b11e0cde2b28e9e34bfbbae";
 /** Recognisable fake tokens: a test greps logs for them. */
-export const TEST_GITHUB_TOKEN = "ghp_testTokenGithub0123456789abcdefXYZ";
+export const TEST_GITHUB_TOKEN = "test-github-token-0123456789abcdefXYZ";
 export const TEST_GITEE_TOKEN = "gitee-test-token-0123456789abcdef";
 
 /** settings.conf text with every required key; `extra` adds or replaces keys (raw values). */
