@@ -16,9 +16,6 @@ import { tempDir } from "./helpers/temp.ts";
 import { startTestServer } from "./helpers/test-server.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
 
-// tempDir() registers its clean-up where it is first called: make that the file, not a describe.
-tempDir();
-
 function fingerprint(path: string): string {
   return new X509Certificate(readFileSync(path)).fingerprint256;
 }

@@ -15,7 +15,6 @@ import { PROJECT_ROOT, runCommand } from "./helpers/server-process.ts";
 import { basicAuth, writeSettings } from "./helpers/settings.ts";
 import { tempDir } from "./helpers/temp.ts";
 
-// tempDir() registers its clean-up where it is first called: make that the file, not a test.
 const work = tempDir();
 
 function generate(argv: string[], answers?: string[]) {

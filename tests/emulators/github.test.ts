@@ -7,7 +7,6 @@ import { freePort } from "../helpers/net.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { type GithubEmulator, startGithubEmulator } from "./github.ts";
 
-// At module level: tempDir registers its clean-up hook, which must not happen inside a hook.
 const root = tempDir("gh-emu-");
 let repo: GitRepo;
 let emulator: GithubEmulator;
