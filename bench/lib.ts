@@ -3,7 +3,6 @@
  * (collected by `run-all.ts`), tables, medians, RSS from /proc, throwaway git repositories and the
  * real server started as a child process with a settings file.
  */
-import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus } from "node:os";
 import { join } from "node:path";
@@ -247,19 +246,9 @@ export type BenchTracking = Tracking;
 export async function seedDatabase(path: string, rows: readonly BenchTracking[]): Promise<void> {
   const { openDatabase } = await import("../src/db/database.ts");
   const { upsertTracking } = await import("../src/db/trackings.ts");
-  const db: Database = openDatabase(path);
+  const db = openDatabase(path);
   db.transaction(() => {
     for (const row of rows) upsertTracking(db, row);
   })();
   db.close();
-}
-
-/** Count of rows in the tracking table (a sanity check of a seeded database). */
-export function countRows(path: string): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.query<{ n: number }, []>("SELECT count(*) AS n FROM tracking").get()?.n ?? 0;
-  } finally {
-    db.close();
-  }
 }
