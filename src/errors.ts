@@ -57,8 +57,3 @@ export class DivergedError extends ServiceError {
     super(service, message);
   }
 }
-
-/** True for failures a later attempt may not repeat. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof TransientError || error instanceof RateLimitedError;
-}

@@ -77,11 +77,6 @@ function toStatus(row: Record<string, string | null>): TrackingStatus {
   };
 }
 
-export function deleteStatus(db: Database, repo: string, branch?: string): void {
-  if (branch === undefined) db.query("DELETE FROM tracking_status WHERE repo = ?").run(repo);
-  else db.query("DELETE FROM tracking_status WHERE repo = ? AND branch = ?").run(repo, branch);
-}
-
 /** A tracking with its scan status and its newest publish runs, for operators. */
 export interface TrackingOverview {
   tracking: Tracking;

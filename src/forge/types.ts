@@ -83,7 +83,3 @@ export interface Forge {
   /** Web address of a repository, for links shown to operators. */
   webUrl(repo: RepoPath): string;
 }
-
-export function repoPathText(repo: RepoPath): string {
-  return `${repo.owner}/${repo.name}`;
-}
