@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { getTracking } from "../src/db/trackings.ts";
-import { cliWith, startEngineServer } from "./helpers/engine-server.ts";
+import { cli } from "./helpers/cli.ts";
+import { startEngineServer } from "./helpers/engine-server.ts";
 import { makeWorld } from "./helpers/world.ts";
 
 const world = await makeWorld();
@@ -28,7 +29,7 @@ describe("plan", () => {
   test("prints the commits, patch files with sizes, spec diff, issue and pull request; Gitee gets no write", async () => {
     service.track("dry", world.base);
     world.gitee.resetLog();
-    const result = await cliWith(planArgs("dry"));
+    const result = await cli(planArgs("dry"));
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
     const out = result.out;
@@ -69,13 +70,13 @@ describe("plan", () => {
 
   test("--json prints the plan for scripts; the text shows the same sizes", async () => {
     service.track("json", world.base);
-    const result = await cliWith([...planArgs("json"), "--json"]);
+    const result = await cli([...planArgs("json"), "--json"]);
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.out);
     expect(plan.state).toBe("would-propose");
     expect(plan.commits.map((commit: { sha: string }) => commit.sha)).toEqual([c1, c2]);
     expect(plan.spec.diff).toMatch(new RegExp(`\\+Patch6000: +${c1}\\.patch`));
-    const text = await cliWith(planArgs("json"));
+    const text = await cli(planArgs("json"));
     for (const commit of plan.commits) {
       expect(commit.patchBytes).toBeGreaterThan(100);
       expect(text.out).toContain(`  ${commit.patchBytes} B  ${commit.sha}.patch\n`);
@@ -84,14 +85,14 @@ describe("plan", () => {
 
   test("an up-to-date tracking and one not started yet say so, with nothing to list", async () => {
     service.track("current", c2);
-    let result = await cliWith(planArgs("current"));
+    let result = await cli(planArgs("current"));
     expect(result.code).toBe(0);
     expect(result.out).toContain("\nstate: up to date: nothing would be proposed\n");
     expect(result.out).not.toContain("commits (oldest first)");
     expect(result.out).not.toContain("spec ");
 
     service.track("unstarted", null);
-    result = await cliWith(planArgs("unstarted"));
+    result = await cli(planArgs("unstarted"));
     expect(result.code).toBe(0);
     expect(result.out).toContain(
       "\nstate: not started: the first scan records the upstream head\n",
@@ -100,7 +101,7 @@ describe("plan", () => {
   });
 
   test("an unknown tracking is named, exit 1", async () => {
-    const result = await cliWith(planArgs("none"));
+    const result = await cli(planArgs("none"));
     expect(result.code).toBe(1);
     expect(result.out).toBe("");
     expect(result.err).toContain(
@@ -109,7 +110,7 @@ describe("plan", () => {
   });
 
   test("missing options are all named at once", async () => {
-    const result = await cliWith(["plan", ...service.connection, "--repo", "src-openeuler/x"]);
+    const result = await cli(["plan", ...service.connection, "--repo", "src-openeuler/x"]);
     expect(result.code).toBe(1);
     expect(result.err).toContain("  --user\n  --password (or PATCH_TRACKING_PASSWORD");
     expect(result.err).toContain("  --branch\n");
@@ -133,11 +134,11 @@ describe("plan refused", () => {
       "--branch",
       "master",
     ];
-    const first = await cliWith(args);
+    const first = await cli(args);
     expect(first.code).toBe(1);
     expect(first.err).toContain('refused the credentials of user "admin" (HTTP 401)');
-    for (let attempt = 2; attempt <= 10; attempt++) await cliWith(args);
-    const throttled = await cliWith(args);
+    for (let attempt = 2; attempt <= 10; attempt++) await cli(args);
+    const throttled = await cli(args);
     expect(throttled.code).toBe(1);
     expect(throttled.err).toMatch(
       /refusing logins from this address after too many failures \(HTTP 429\): try again in \d+ seconds/,
@@ -150,7 +151,7 @@ describe("hostile upstream text", () => {
   test("control characters in an upstream commit message never reach the terminal", async () => {
     await world.upstream.commit("Fix \x1b[2J\x1b]0;owned\x07 title", { "src/h.c": "int h;\n" });
     service.track("hostile", c2);
-    const result = await cliWith(planArgs("hostile"));
+    const result = await cli(planArgs("hostile"));
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^ {2}[0-9a-f]{12} {2}\S+ {2}Fix {2}\[2J \]0;owned {2}title$/m);
     expect(result.out).toContain("| Fix  [2J ]0;owned  title |");

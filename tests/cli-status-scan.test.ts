@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { getTracking } from "../src/db/trackings.ts";
-import { cliWith, startEngineServer } from "./helpers/engine-server.ts";
+import { cli } from "./helpers/cli.ts";
+import { startEngineServer } from "./helpers/engine-server.ts";
 import { makeWorld } from "./helpers/world.ts";
 
 const world = await makeWorld();
@@ -35,7 +36,7 @@ describe("status", () => {
   });
 
   test("a summary, the scanner's state and an aligned table, failing first, with issue and PR links", async () => {
-    const result = await cliWith(["status", ...service.connection]);
+    const result = await cli(["status", ...service.connection]);
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
     const lines = result.out.trimEnd().split("\n");
@@ -84,7 +85,7 @@ describe("status", () => {
   });
 
   test("--failing keeps the failing tracking; --repo filters; no match is said, exit 0", async () => {
-    let result = await cliWith(["status", ...service.connection, "--failing"]);
+    let result = await cli(["status", ...service.connection, "--failing"]);
     expect(result.code).toBe(0);
     let lines = result.out.trimEnd().split("\n");
     expect(lines[0]).toBe(
@@ -93,7 +94,7 @@ describe("status", () => {
     expect(lines.slice(4)).toHaveLength(1);
     expect(lines[4]).toContain("src-openeuler/broken@master");
 
-    result = await cliWith(["status", ...service.connection, "--repo", "src-openeuler/healthy"]);
+    result = await cli(["status", ...service.connection, "--repo", "src-openeuler/healthy"]);
     expect(result.code).toBe(0);
     lines = result.out.trimEnd().split("\n");
     expect(lines[0]).toBe(
@@ -102,7 +103,7 @@ describe("status", () => {
     expect(lines.slice(4)).toHaveLength(1);
     expect(lines[4]).toContain("src-openeuler/healthy@master");
 
-    result = await cliWith([
+    result = await cli([
       "status",
       ...service.connection,
       "--repo",
@@ -116,7 +117,7 @@ describe("status", () => {
   });
 
   test("--json prints the service's data for scripts", async () => {
-    const result = await cliWith(["status", ...service.connection, "--json", "--failing"]);
+    const result = await cli(["status", ...service.connection, "--json", "--failing"]);
     expect(result.code).toBe(0);
     const data = JSON.parse(result.out);
     expect(data.scanner).toMatchObject({ enabled: true, disabledReason: null });
@@ -130,21 +131,21 @@ describe("status", () => {
 
   test("on a terminal the last error is cut to fit, down to 40 columns; whole when there is room", async () => {
     expect(brokenError.length).toBeGreaterThan(40);
-    const narrow = await cliWith(["status", ...service.connection, "--failing"], { columns: 80 });
+    const narrow = await cli(["status", ...service.connection, "--failing"], { columns: 80 });
     const cell = narrow.out.trimEnd().split("\n")[4]!.split(/ {2,}/).at(-1)!;
     expect(cell.endsWith("…")).toBe(true);
     expect(cell.length).toBe(40);
     expect(brokenError.startsWith(cell.slice(0, -1))).toBe(true);
-    const wide = await cliWith(["status", ...service.connection, "--failing"], { columns: 400 });
+    const wide = await cli(["status", ...service.connection, "--failing"], { columns: 400 });
     const line = wide.out.trimEnd().split("\n")[4]!;
     expect(line).toEndWith(`  ${brokenError}`);
     expect(line.length).toBeLessThanOrEqual(400);
     // Just wide enough for the whole error: not cut; one column less: cut.
-    const exact = await cliWith(["status", ...service.connection, "--failing"], {
+    const exact = await cli(["status", ...service.connection, "--failing"], {
       columns: line.length,
     });
     expect(exact.out).toContain(brokenError);
-    const short = await cliWith(["status", ...service.connection, "--failing"], {
+    const short = await cli(["status", ...service.connection, "--failing"], {
       columns: line.length - 1,
     });
     expect(short.out).not.toContain(brokenError);
@@ -152,11 +153,11 @@ describe("status", () => {
   });
 
   test("a server that is not there: the problem is named, exit 1", async () => {
-    const result = await cliWith(["status", "--server", "http://127.0.0.1:9"]);
+    const result = await cli(["status", "--server", "http://127.0.0.1:9"]);
     expect(result.code).toBe(1);
     expect(result.err).toContain("cannot connect to http://127.0.0.1:9");
     expect(result.err).toContain("is the service running?");
-    const missing = await cliWith(["status"]);
+    const missing = await cli(["status"]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("the following options are required: --server");
   });
@@ -179,7 +180,7 @@ describe("scan", () => {
 
   test("new upstream commits: prints the proposed issue and pull request, which Gitee holds", async () => {
     service.track("fresh", world.base);
-    const result = await cliWith(scanArgs("fresh"));
+    const result = await cli(scanArgs("fresh"));
     expect(result.code).toBe(0);
     const { issues, pulls, repo } = issueAndPull("fresh");
     expect(issues).toHaveLength(1);
@@ -197,7 +198,7 @@ describe("scan", () => {
     expect(result.err).toBe("scanning src-openeuler/fresh@master…\n");
     expect(getTracking(service.db, "src-openeuler/fresh", "master")?.scm_commit).toBe(c2);
 
-    const again = await cliWith(scanArgs("fresh"));
+    const again = await cli(scanArgs("fresh"));
     expect(again.code).toBe(0);
     expect(again.out).toBe("src-openeuler/fresh@master: up to date\n");
     expect(issueAndPull("fresh").issues).toHaveLength(1);
@@ -209,7 +210,7 @@ describe("scan", () => {
       `INSERT INTO tracking (version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled)
        VALUES ('github', 'up/stream', 'main', '${c2}', 'src-openeuler/both', 'next', 1)`,
     );
-    const result = await cliWith([
+    const result = await cli([
       "scan",
       ...service.connection,
       ...credentials,
@@ -230,7 +231,7 @@ describe("scan", () => {
 
   test("a failing scan prints its error and exits 1", async () => {
     service.track("nowhere", world.base, { gitee: false });
-    const result = await cliWith(scanArgs("nowhere"));
+    const result = await cli(scanArgs("nowhere"));
     expect(result.code).toBe(1);
     expect(result.out).toStartWith("src-openeuler/nowhere@master: failed: ");
     expect(result.out.length).toBeGreaterThan("src-openeuler/nowhere@master: failed: ".length + 5);
@@ -238,7 +239,7 @@ describe("scan", () => {
   });
 
   test("an unknown tracking is named, exit 1", async () => {
-    const result = await cliWith(scanArgs("none"));
+    const result = await cli(scanArgs("none"));
     expect(result.code).toBe(1);
     expect(result.out).toBe("");
     expect(result.err).toContain(
@@ -248,9 +249,7 @@ describe("scan", () => {
 
   test("a wrong password gets the 401 message and scans nothing", async () => {
     service.track("guarded", world.base);
-    const result = await cliWith(
-      scanArgs("guarded", ["--user", "admin", "--password", "Wrong@123"]),
-    );
+    const result = await cli(scanArgs("guarded", ["--user", "admin", "--password", "Wrong@123"]));
     expect(result.code).toBe(1);
     expect(result.err).toContain('refused the credentials of user "admin" (HTTP 401)');
     expect(issueAndPull("guarded").issues).toHaveLength(0);
@@ -258,12 +257,12 @@ describe("scan", () => {
   });
 
   test("missing options are named at once; --repo is required", async () => {
-    const result = await cliWith(["scan", ...service.connection]);
+    const result = await cli(["scan", ...service.connection]);
     expect(result.code).toBe(1);
     expect(result.err).toContain("  --user\n  --password (or PATCH_TRACKING_PASSWORD");
     expect(result.err).toContain("  --repo\n");
     expect(result.err).toContain("see: patch-tracking-cli scan --help");
-    const password = await cliWith(["scan", ...service.connection, ...credentials.slice(0, 2)], {
+    const password = await cli(["scan", ...service.connection, ...credentials.slice(0, 2)], {
       env: { PATCH_TRACKING_PASSWORD: "Test@123" },
     });
     expect(password.err).toContain("the following options are required: --repo");
@@ -272,7 +271,7 @@ describe("scan", () => {
 
   test("on a terminal the progress line rewrites itself and is erased before the result", async () => {
     service.track("tty", world.base);
-    const result = await cliWith(scanArgs("tty"), { errIsTerminal: true });
+    const result = await cli(scanArgs("tty"), { errIsTerminal: true });
     expect(result.code).toBe(0);
     expect(result.err).toStartWith("\r⠋ scanning src-openeuler/tty@master… 0 s\x1b[K");
     expect(result.err).toEndWith("\r\x1b[K");
@@ -284,7 +283,7 @@ describe("scan", () => {
     service.track("slow", world.base);
     world.gitee.fault({ method: "POST", path: /\/pulls$/, times: 1 }, { delayMs: 31_000 });
     try {
-      const result = await cliWith(scanArgs("slow"));
+      const result = await cli(scanArgs("slow"));
       const label = "scanning src-openeuler/slow@master…";
       expect(result.err).toBe(
         [label, ...[5, 10, 15, 20, 25, 30].map((s) => `${label} ${s} s`), ""].join("\n"),
@@ -307,7 +306,7 @@ describe("scanner disabled", () => {
   service.track("parked", world.base);
 
   test("scan answers 503: the CLI says the scanner is off and why, exit 1", async () => {
-    const result = await cliWith([
+    const result = await cli([
       "scan",
       ...service.connection,
       ...credentials,
@@ -320,7 +319,7 @@ describe("scanner disabled", () => {
   });
 
   test("status shows the scanner as disabled with the reason", async () => {
-    const result = await cliWith(["status", ...service.connection]);
+    const result = await cli(["status", ...service.connection]);
     expect(result.code).toBe(0);
     expect(result.out.split("\n")[1]).toStartWith("scanner: disabled: gitee token refused");
   });

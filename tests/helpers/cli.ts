@@ -20,6 +20,10 @@ export interface CliRunOptions {
   env?: Record<string, string | undefined>;
   /** Pretend stdin is a terminal; each prompt answers the next of these. */
   answers?: string[];
+  /** stderr is a terminal (progress rewrites its line). */
+  errIsTerminal?: boolean;
+  /** stdout is a terminal this wide. */
+  columns?: number;
 }
 
 /** Runs `main` (runCli, runGeneratePassword) in this process, capturing its output. */
@@ -51,6 +55,8 @@ export async function runCaptured(
       if (answer === undefined) throw new Error(`unexpected prompt: ${prompt}`);
       return answer;
     },
+    errIsTerminal: options.errIsTerminal,
+    columns: options.columns,
   };
   const code = await main(argv, io);
   return { code, out, err };

@@ -1,16 +1,13 @@
 /**
  * The real service in this process — HTTPS server, scanner and scan routes, as `main.ts`
- * assembles them — pointed at a test world's GitHub and Gitee emulators, and a way to run
- * `patch-tracking-cli` against it with a chosen terminal setup.
+ * assembles them — pointed at a test world's GitHub and Gitee emulators (run
+ * `patch-tracking-cli` against it with `cli` from ./cli.ts).
  */
 import { afterAll } from "bun:test";
-import type { CliIo } from "../../cli/io.ts";
-import { runCli } from "../../cli/program.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { createEngine } from "../../src/engine.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
-import type { CliResult } from "./cli.ts";
 import { testSettings } from "./settings.ts";
 import { tempDir } from "./temp.ts";
 import { makeSelfSignedCert } from "./tls.ts";
@@ -74,34 +71,3 @@ export async function startEngineServer(world: World, extra: Record<string, stri
 }
 
 export type EngineServer = Awaited<ReturnType<typeof startEngineServer>>;
-
-export interface TerminalSetup {
-  /** stderr is a terminal (progress rewrites its line). */
-  errIsTerminal?: boolean;
-  /** stdout is a terminal this wide. */
-  columns?: number;
-  env?: Record<string, string | undefined>;
-}
-
-/** Runs `patch-tracking-cli` in this process, capturing its output, never prompting. */
-export async function cliWith(argv: string[], setup: TerminalSetup = {}): Promise<CliResult> {
-  let out = "";
-  let err = "";
-  const io: CliIo = {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    env: { ...setup.env },
-    interactive: false,
-    askSecret: async (prompt) => {
-      throw new Error(`unexpected prompt: ${prompt}`);
-    },
-    errIsTerminal: setup.errIsTerminal,
-    columns: setup.columns,
-  };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
