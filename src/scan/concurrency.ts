@@ -1,4 +1,7 @@
-/** Small concurrency tools for the scanner: a counting semaphore and a per-key mutex. */
+/**
+ * Small concurrency tools for the scanner: a counting semaphore, a bounded parallel map and a
+ * per-key mutex.
+ */
 
 /** Lets at most `size` tasks run at once; the others wait in arrival order. */
 export class Semaphore {
@@ -19,6 +22,27 @@ export class Semaphore {
       this.waiting.shift()?.();
     }
   }
+}
+
+/**
+ * `fn` over `items` with at most `limit` calls in flight, results in input order. `limit` workers
+ * walk the list, so only a few promises exist at a time however long it is.
+ */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** Runs tasks with the same key one after another (e.g. writes to one repository). */

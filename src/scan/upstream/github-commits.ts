@@ -13,6 +13,7 @@
  */
 import { DivergedError, NotFoundError, RejectedError, TransientError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { mapLimited } from "../concurrency.ts";
 import type { GithubOctokit } from "./github-client.ts";
 import { cleanMessage, toServiceError } from "./github-errors.ts";
 import { patchIsEmpty, splitMbox } from "./github-mbox.ts";
@@ -211,16 +212,11 @@ async function collectPatches(
       merges: missing.filter((commit) => commit.parents.length > 1).length,
     });
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < missing.length) {
-      const commit = missing[next++] as ListedCommit;
-      const patch = await commitPatch(ctx, repo, commit.sha);
-      checkPatchSha(patch, commit.sha, `patch of ${ref.repo} ${short(commit.sha)}`);
-      patches.set(commit.sha, patch);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PATCH_CONCURRENCY, missing.length) }, worker));
+  await mapLimited(missing, PATCH_CONCURRENCY, async (commit) => {
+    const patch = await commitPatch(ctx, repo, commit.sha);
+    checkPatchSha(patch, commit.sha, `patch of ${ref.repo} ${short(commit.sha)}`);
+    patches.set(commit.sha, patch);
+  });
   return patches;
 }
 

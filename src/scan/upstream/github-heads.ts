@@ -12,6 +12,7 @@
  */
 import { NotFoundError, RateLimitedError, RejectedError, TransientError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { mapLimited } from "../concurrency.ts";
 import type { GithubOctokit, GithubRequester } from "./github-client.ts";
 import { isNotModified, rateLimitResetAt, toServiceError } from "./github-errors.ts";
 import { parseRepo } from "./github-urls.ts";
@@ -64,23 +65,6 @@ export function headsQuery(count: number): string {
     );
   }
   return `query Heads(${variables.join(", ")}) {\n  ${fields.join("\n  ")}\n  rateLimit { cost remaining resetAt }\n}`;
-}
-
-async function mapLimited<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** One branch over REST, conditional on the previous ETag (a 304 costs no quota). */
