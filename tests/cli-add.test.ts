@@ -6,8 +6,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { git } from "../src/git.ts";
 import { cli, guideAddArgs, startForges, startHttpsServer } from "./helpers/cli.ts";
+import { GitRepo } from "./helpers/git-repo.ts";
 import { tempDir } from "./helpers/temp.ts";
 
 const server = startHttpsServer();
@@ -280,11 +280,7 @@ describe("add with a git upstream", () => {
   const upstream = tempDir("pt-upstream-");
 
   test("git ls-remote decides: branch present, branch missing, repository missing", async () => {
-    await git(["init", "-q", "-b", "main", upstream]);
-    await git(
-      ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "one"],
-      { cwd: upstream },
-    );
+    await (await GitRepo.init(upstream)).emptyCommit("one");
     const base = [
       "--version_control",
       "git",

@@ -1,29 +1,19 @@
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { git } from "../src/git.ts";
 import { silentLogger } from "../src/log.ts";
 import { createGithubUpstream } from "../src/scan/upstream/github.ts";
 import { startGithubEmulator } from "./emulators/github.ts";
+import { GitRepo } from "./helpers/git-repo.ts";
 import { tempDir } from "./helpers/temp.ts";
 
 const emulator = startGithubEmulator();
 afterAll(() => emulator.stop());
 
 test("GraphQL heads queries are not paced like writes (one per second)", async () => {
-  const dir = join(tempDir("gh-pacing-"), "repo");
-  await git(["init", "-q", "-b", "main", "--", dir]);
-  await git(["commit", "-q", "--allow-empty", "-m", "only"], {
-    cwd: dir,
-    env: {
-      GIT_AUTHOR_NAME: "A",
-      GIT_AUTHOR_EMAIL: "a@example.com",
-      GIT_COMMITTER_NAME: "A",
-      GIT_COMMITTER_EMAIL: "a@example.com",
-    },
-  });
-  const head = (await git(["rev-parse", "HEAD"], { cwd: dir })).trim();
+  const repo = await GitRepo.init(join(tempDir("gh-pacing-"), "repo"));
+  const head = await repo.emptyCommit("only");
   const refs = Array.from({ length: 400 }, (_, i) => ({ repo: `pace/r${i}`, branch: "main" }));
-  for (const ref of refs) emulator.addRepo(ref.repo, dir);
+  for (const ref of refs) emulator.addRepo(ref.repo, repo.dir);
   const upstream = createGithubUpstream({
     baseUrl: emulator.url,
     token: emulator.token,
