@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { PlanDeps } from "../scan/plan.ts";
 import { planTracking } from "../scan/plan.ts";
 import type { Scanner } from "../scan/scheduler.ts";
+import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { authPlugin } from "./auth.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { badParameters, envelope, ResponseCode, serviceFailure, success } from "./envelope.ts";
@@ -27,7 +28,7 @@ export interface ScanRoutesDeps {
 const text = (name: string) =>
   t.String({
     minLength: 1,
-    maxLength: 1024,
+    maxLength: MAX_FIELD_LENGTH,
     error: `${name} must be a non-empty string, given once`,
   });
 

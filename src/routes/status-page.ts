@@ -11,6 +11,7 @@ import {
   type TrackingOverview,
   trackingCounts,
 } from "../db/status.ts";
+import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { VERSION } from "../version.ts";
 
 const STATES = ["all", "failing", "open", "ok", "disabled"] as const;
@@ -168,7 +169,7 @@ ${shown.map(row).join("\n")}
 export function statusPageRoutes({ db }: { db: Database }) {
   const query = t.Object(
     {
-      repo: t.Optional(t.String({ maxLength: 1024, error: "repo must be text" })),
+      repo: t.Optional(t.String({ maxLength: MAX_FIELD_LENGTH, error: "repo must be text" })),
       page: t.Optional(t.Numeric({ minimum: 1, error: "page must be a number from 1" })),
       state: t.Optional(
         t.Union(
