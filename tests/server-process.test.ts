@@ -138,10 +138,9 @@ describe("--dev", () => {
     const url = await server.ready;
     expect(url).toBe(`http://127.0.0.1:${port}`);
     expect(server.output()).toContain(`log in as admin with the password in ${setup.passwordFile}`);
-    const auth = `Basic ${Buffer.from(`admin:${setup.password}`).toString("base64")}`;
     const response = await fetch(`${url}/tracking?repo=x/y`, {
       method: "DELETE",
-      headers: { authorization: auth },
+      headers: { authorization: basicAuth("admin", setup.password) },
     });
     expect(((await response.json()) as any).code).toBe("6005");
     await server.stop();
