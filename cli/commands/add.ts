@@ -17,7 +17,7 @@ import {
   resolveCredentials,
 } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
-import { CliError } from "../errors.ts";
+import { CliError, formatCliError } from "../errors.ts";
 import { type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
 import {
@@ -139,9 +139,7 @@ async function sendTracking(
 
 /** Indents the extra lines of an error under its file. */
 function reportFailure(io: CliIo, file: string, error: CliError): void {
-  io.out(
-    `${file}: failed: ${[error.message, ...error.details.map((line) => `  ${line}`)].join("\n")}\n`,
-  );
+  io.out(`${file}: failed: ${formatCliError(error)}\n`);
 }
 
 async function addFromDir(
