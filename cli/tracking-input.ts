@@ -79,8 +79,3 @@ export function checkTracking(values: TrackingValues, lenient = false): Tracking
   if (problem) return { ok: false, missing: [], problems: [problem] };
   return { ok: true, tracking };
 }
-
-/** `owner/repo branch` for messages. */
-export function trackingLabel(tracking: Pick<TrackingRequest, "repo" | "branch">): string {
-  return `${tracking.repo} ${tracking.branch}`;
-}
