@@ -205,10 +205,6 @@ export class GitRepo {
     await git(["branch", ...(options.force ? ["-f"] : []), "--", name, at], { cwd: this.dir });
   }
 
-  async deleteBranch(name: string) {
-    await git(["branch", "-D", "--", name], { cwd: this.dir });
-  }
-
   /** `git merge --no-ff` of `branch` into the current branch; returns the merge commit. */
   async merge(branch: string, message: string, options: CommitOptions = {}): Promise<string> {
     await git(["merge", "-q", "--no-ff", "--no-edit", "-m", message, branch], {
@@ -221,11 +217,6 @@ export class GitRepo {
   /** `git reset --hard <ref>`: rewrites the current branch, as a force-push would upstream. */
   async resetHard(ref: string) {
     await git(["reset", "-q", "--hard", ref], { cwd: this.dir });
-  }
-
-  /** `git push --force <remote> <refspec>`: e.g. `forcePush(bare.dir, "HEAD:main")`. */
-  async forcePush(remote: string, refspec: string) {
-    await git(["push", "-q", "--force", "--", remote, refspec], { cwd: this.dir });
   }
 
   /**
