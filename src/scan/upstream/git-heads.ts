@@ -3,7 +3,7 @@
  * many of its branches are asked for, several URLs at a time.
  */
 import { NotFoundError, RejectedError } from "../../errors.ts";
-import { GitError, runGit } from "../../git.ts";
+import { git } from "../../git.ts";
 import { Semaphore } from "../concurrency.ts";
 import { toGitServiceError } from "./git-errors.ts";
 import { branchProblem, displayUrl, urlProblem } from "./git-url.ts";
@@ -27,17 +27,14 @@ async function lsRemote(
   const patterns = branches.map((branch) => `refs/heads/${branch}`);
   const args = ["ls-remote", "--", url, ...patterns];
   ctx.stats.lsRemotes++;
-  let result: Awaited<ReturnType<typeof runGit>>;
+  let stdout: string;
   try {
-    result = await runGit(args, { cwd: ctx.basePath, env, timeoutMs: ctx.timeoutMs });
+    stdout = await git(args, { cwd: ctx.basePath, env, timeoutMs: ctx.timeoutMs });
   } catch (error) {
     throw toGitServiceError(error, "ls-remote", url);
   }
-  if (result.code !== 0) {
-    throw toGitServiceError(new GitError(args, result.code, result.stderr), "ls-remote", url);
-  }
   const refs = new Map<string, string>();
-  for (const line of new TextDecoder().decode(result.stdout).split("\n")) {
+  for (const line of stdout.split("\n")) {
     const [sha, name] = line.split("\t");
     if (sha && name) refs.set(name, sha);
   }

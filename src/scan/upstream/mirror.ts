@@ -23,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { RejectedError } from "../../errors.ts";
-import { GitError, runGit } from "../../git.ts";
+import { GitError, git, runGit } from "../../git.ts";
 import type { Logger } from "../../log.ts";
 import type { KeyedMutex } from "../concurrency.ts";
 import { toGitServiceError } from "./git-errors.ts";
@@ -159,11 +159,10 @@ async function createMirror(ctx: MirrorContext, url: string, dir: string): Promi
   const tmp = join(ctx.basePath, `.tmp-${name}-${process.pid}-${randomBytes(4).toString("hex")}`);
   ctx.stats.clones++;
   try {
-    const init = await runGit(["init", "-q", "--bare", "--template=", "--", tmp], {
+    await git(["init", "-q", "--bare", "--template=", "--", tmp], {
       env: ctx.env,
       timeoutMs: ctx.timeoutMs,
     });
-    if (init.code !== 0) throw new GitError(["init"], init.code, init.stderr);
     const configure = (key: string, value: string) =>
       mirrorGit(ctx, url, tmp, ["config", "--local", "--", key, value]);
     await configure("remote.origin.url", url);
