@@ -45,38 +45,21 @@ export async function serviceFor(
     ...extra,
   });
   const databasePath = join(dir, "db.sqlite");
-  const outputs: string[] = [];
+  const processes: ServerProcess[] = [];
   const handle: ServiceHandle = {
     dir,
     config,
     databasePath,
     current: null,
     url: `http://127.0.0.1:${port}`,
-    async start() {
+    start() {
       const process = startServerProcess(["--config", config]);
       handle.current = process;
-      outputs.push("");
-      const index = outputs.length - 1;
-      const url = await process.ready.finally(() => {
-        outputs[index] = process.output();
-      });
-      // Keep collecting this process's output for assertions after it ends.
-      const timer = setInterval(() => {
-        outputs[index] = process.output();
-      }, 50);
-      process.proc.exited.then(() => {
-        clearInterval(timer);
-        setTimeout(() => {
-          outputs[index] = process.output();
-        }, 100);
-      });
-      return url;
+      processes.push(process);
+      return process.ready;
     },
-    output: () => {
-      const live = handle.current?.output() ?? "";
-      const earlier = outputs.slice(0, -1).join("\n");
-      return `${earlier}\n${live}`;
-    },
+    // A process's output() keeps everything it wrote, also after it has ended.
+    output: () => processes.map((process) => process.output()).join("\n"),
     call(path, init = {}) {
       const headers = new Headers(init.headers);
       if (init.auth) headers.set("authorization", basicAuth());
