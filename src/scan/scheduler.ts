@@ -13,7 +13,7 @@ import type { Forge } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import { isWorkBranch } from "./branch-name.ts";
-import { KeyedMutex, Semaphore } from "./concurrency.ts";
+import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import { type ScanResult, scanTracking } from "./scan-tracking.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
@@ -175,18 +175,12 @@ export class Scanner {
     const outcomes: Partial<Record<ScanOutcome, number>> = {};
     // `concurrency` workers walk the list, so a scan holds a few pending tasks, not one per
     // tracking: its memory stays flat in the number of trackings beyond the rows themselves.
-    let next = 0;
-    const worker = async () => {
-      while (next < trackings.length) {
-        const tracking = trackings[next++] as Tracking;
-        const id = key(tracking.repo, tracking.branch);
-        const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
-        heads.delete(id);
-        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-      }
-    };
-    const workers = Math.max(1, Math.min(this.options.concurrency, trackings.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+    await mapLimited(trackings, this.options.concurrency, async (tracking) => {
+      const id = key(tracking.repo, tracking.branch);
+      const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
+      heads.delete(id);
+      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+    });
     const summary = {
       startedAt,
       finishedAt: new Date().toISOString(),
