@@ -6,6 +6,7 @@
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
 import {
+  isFailing,
   listOverview,
   proposedPerDay,
   type TrackingOverview,
@@ -36,8 +37,7 @@ function link(url: string | null, text: string): string {
 
 function stateOf(item: TrackingOverview): Exclude<StateFilter, "all"> {
   if (!item.tracking.enabled) return "disabled";
-  if (item.status.lastOutcome === "failed" || item.status.lastOutcome === "diverged")
-    return "failing";
+  if (isFailing(item.status.lastOutcome)) return "failing";
   if (item.openRun) return "open";
   return "ok";
 }
