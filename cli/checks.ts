@@ -61,6 +61,47 @@ function refusal(service: string, status: number, tokenVariable: string): string
   return `${service} answered HTTP ${status}`;
 }
 
+/** One forge repository and branch to look up, and how messages name them. */
+interface ForgeBranch {
+  service: "GitHub" | "Gitee";
+  apiUrl: string;
+  token: string | undefined;
+  /** The environment variable messages suggest for the token. */
+  tokenVariable: string;
+  /** The repository as messages name it, e.g. "upstream GitHub repository owner/name". */
+  what: string;
+  repoPath: string;
+  branch: string;
+  /** A problem with a branch that exists (GitHub answers for a renamed one), or null. */
+  existing?: (body: unknown) => string | null;
+}
+
+/**
+ * Looks the branch up, then (when it is missing) the repository, so the sentence says which of
+ * the two is missing; null when both exist.
+ */
+async function checkForgeBranch(target: ForgeBranch, timeoutMs: number): Promise<string | null> {
+  const { service, apiUrl, tokenVariable, what } = target;
+  const headers: Record<string, string> = target.token
+    ? { authorization: `Bearer ${target.token}` }
+    : {};
+  const repoUrl = `${apiUrl}/repos/${target.repoPath}`;
+  const branch = await getJson(
+    `${repoUrl}/branches/${encodeURIComponent(target.branch)}`,
+    headers,
+    timeoutMs,
+  );
+  if ("failure" in branch) {
+    return `cannot reach the ${service} API at ${apiUrl} (${branch.failure}); use --no-check to skip the checks`;
+  }
+  if (branch.status === 200) return target.existing?.(branch.body) ?? null;
+  if (branch.status !== 404)
+    return `checking ${what}: ${refusal(service, branch.status, tokenVariable)}`;
+  const repo = await getJson(repoUrl, headers, timeoutMs);
+  if (!("failure" in repo) && repo.status === 200) return `${what} has no branch ${target.branch}`;
+  return `${what} does not exist (or is private: set ${tokenVariable} to a token that can read it)`;
+}
+
 /** Whether the upstream repository and branch exist; a problem sentence, or null. */
 export async function checkUpstream(
   tracking: TrackingRequest,
@@ -68,33 +109,25 @@ export async function checkUpstream(
 ): Promise<string | null> {
   if (tracking.version_control === "git")
     return checkGitBranch(tracking.scm_repo, tracking.scm_branch);
-  const headers: Record<string, string> = settings.githubToken
-    ? { authorization: `Bearer ${settings.githubToken}` }
-    : {};
-  const repoUrl = `${settings.githubApiUrl}/repos/${tracking.scm_repo}`;
   const what = `upstream GitHub repository ${tracking.scm_repo}`;
-  const branch = await getJson(
-    `${repoUrl}/branches/${encodeURIComponent(tracking.scm_branch)}`,
-    headers,
+  return checkForgeBranch(
+    {
+      service: "GitHub",
+      apiUrl: settings.githubApiUrl,
+      token: settings.githubToken,
+      tokenVariable: "GITHUB_TOKEN",
+      what,
+      repoPath: tracking.scm_repo,
+      branch: tracking.scm_branch,
+      existing(body) {
+        const name = (body as { name?: unknown }).name;
+        return typeof name === "string" && name !== tracking.scm_branch
+          ? `${what}: branch ${tracking.scm_branch} was renamed to ${name}; track ${name} instead`
+          : null;
+      },
+    },
     settings.timeoutMs,
   );
-  if ("failure" in branch) {
-    return `cannot reach the GitHub API at ${settings.githubApiUrl} (${branch.failure}); use --no-check to skip the checks`;
-  }
-  if (branch.status === 200) {
-    const name = (branch.body as { name?: unknown }).name;
-    if (typeof name === "string" && name !== tracking.scm_branch) {
-      return `${what}: branch ${tracking.scm_branch} was renamed to ${name}; track ${name} instead`;
-    }
-    return null;
-  }
-  if (branch.status !== 404)
-    return `checking ${what}: ${refusal("GitHub", branch.status, "GITHUB_TOKEN")}`;
-  const repo = await getJson(repoUrl, headers, settings.timeoutMs);
-  if (!("failure" in repo) && repo.status === 200) {
-    return `${what} has no branch ${tracking.scm_branch}`;
-  }
-  return `${what} does not exist (or is private: set GITHUB_TOKEN to a token that can read it)`;
 }
 
 async function checkGitBranch(url: string, branch: string): Promise<string | null> {
@@ -115,26 +148,18 @@ export async function checkDownstream(
   settings: CheckSettings,
 ): Promise<string | null> {
   const path = downstreamRepoPath(tracking.repo) ?? tracking.repo;
-  const headers: Record<string, string> = settings.giteeToken
-    ? { authorization: `Bearer ${settings.giteeToken}` }
-    : {};
-  const repoUrl = `${settings.giteeApiUrl}/repos/${path}`;
-  const what = `downstream Gitee repository ${path}`;
-  const branch = await getJson(
-    `${repoUrl}/branches/${encodeURIComponent(tracking.branch)}`,
-    headers,
+  return checkForgeBranch(
+    {
+      service: "Gitee",
+      apiUrl: settings.giteeApiUrl,
+      token: settings.giteeToken,
+      tokenVariable: "GITEE_ACCESS_TOKEN",
+      what: `downstream Gitee repository ${path}`,
+      repoPath: path,
+      branch: tracking.branch,
+    },
     settings.timeoutMs,
   );
-  if ("failure" in branch) {
-    return `cannot reach the Gitee API at ${settings.giteeApiUrl} (${branch.failure}); use --no-check to skip the checks`;
-  }
-  if (branch.status === 200) return null;
-  if (branch.status !== 404)
-    return `checking ${what}: ${refusal("Gitee", branch.status, "GITEE_ACCESS_TOKEN")}`;
-  const repo = await getJson(repoUrl, headers, settings.timeoutMs);
-  if (!("failure" in repo) && repo.status === 200)
-    return `${what} has no branch ${tracking.branch}`;
-  return `${what} does not exist (or is private: set GITEE_ACCESS_TOKEN to a token that can read it)`;
 }
 
 /** Both checks at once; every problem found. */
