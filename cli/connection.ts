@@ -127,3 +127,18 @@ export function openClient(
   }
   return new ApiClient({ baseUrl, trust, credentials, timeoutMs });
 }
+
+/**
+ * The client that signs in: the service is reached first, so no password is asked for that it
+ * would never see.
+ */
+export async function openSignedInClient(
+  connection: Connection,
+  options: AuthOptions,
+  io: CliIo,
+  timeoutMs?: number,
+): Promise<ApiClient> {
+  await openClient(connection, io).probe();
+  const credentials = await resolveCredentials(options, io, connection.baseUrl);
+  return openClient(connection, io, credentials, timeoutMs);
+}

@@ -11,10 +11,9 @@ import {
   type AuthOptions,
   type ConnectionOptions,
   checkAuthOptions,
-  openClient,
+  openSignedInClient,
   Problems,
   prepareConnection,
-  resolveCredentials,
 } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
 import { CliError, formatCliError } from "../errors.ts";
@@ -204,10 +203,7 @@ export async function runAdd(options: AddOptions, io: CliIo): Promise<number> {
   const anythingToSend =
     !plan || [...parsed.values()].some((entry) => !(entry instanceof CliError));
   if (plan && !anythingToSend) return addFromDir(io, null, plan, parsed, checks);
-  // Reach the service before asking for a password it would never see.
-  await openClient(connection, io).probe();
-  const credentials = await resolveCredentials(options, io, connection.baseUrl);
-  const client = openClient(connection, io, credentials);
+  const client = await openSignedInClient(connection, options, io);
   if (plan) return addFromDir(io, client, plan, parsed, checks);
   if (!single) throw new CliError("no tracking given", [ADD_HINT]);
   const result = await sendTracking(client, single, checks);

@@ -8,10 +8,9 @@ import {
   type AuthOptions,
   type ConnectionOptions,
   checkAuthOptions,
-  openClient,
+  openSignedInClient,
   Problems,
   prepareConnection,
-  resolveCredentials,
 } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
@@ -141,9 +140,7 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
   const repo = options.repo as string;
   const branch = options.branch as string;
   const connection = prepareConnection(options);
-  await openClient(connection, io).probe();
-  const credentials = await resolveCredentials(options, io, connection.baseUrl);
-  const client = openClient(connection, io, credentials, PLAN_TIMEOUT_MS);
+  const client = await openSignedInClient(connection, options, io, PLAN_TIMEOUT_MS);
   const answer = await client.request("GET", "/tracking/plan", {
     query: { repo, branch },
     auth: true,

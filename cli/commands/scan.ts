@@ -9,10 +9,9 @@ import {
   type AuthOptions,
   type ConnectionOptions,
   checkAuthOptions,
-  openClient,
+  openSignedInClient,
   Problems,
   prepareConnection,
-  resolveCredentials,
 } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
@@ -86,10 +85,7 @@ export async function runScan(options: ScanOptions, io: CliIo): Promise<number> 
   problems.throwIfAny(HINT);
   const repo = options.repo as string;
   const connection = prepareConnection(options);
-  // Reach the service before asking for a password it would never see.
-  await openClient(connection, io).probe();
-  const credentials = await resolveCredentials(options, io, connection.baseUrl);
-  const client = openClient(connection, io, credentials, SCAN_TIMEOUT_MS);
+  const client = await openSignedInClient(connection, options, io, SCAN_TIMEOUT_MS);
   const what =
     options.branch !== undefined ? trackingName(repo, options.branch) : `${repo} (every branch)`;
 
