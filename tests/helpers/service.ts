@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
 import { freePort } from "./net.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
-import { basicAuth, writeSettings } from "./settings.ts";
+import { writeSettings } from "./settings.ts";
 import { tempDir } from "./temp.ts";
+import { type CallInit, callServer } from "./test-server.ts";
 import { trackPackage, type World } from "./world.ts";
 
 export interface ServiceHandle {
@@ -21,7 +22,7 @@ export interface ServiceHandle {
   start(): Promise<string>;
   /** All output of every process started so far. */
   output(): string;
-  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
+  call(path: string, init?: CallInit): Promise<Response>;
   /** Adds a tracking straight into the service's database (before or between runs). */
   track(name: string, scmCommit: string | null): void;
   /** Reads the tracking's scm_commit from the database file. */
@@ -60,16 +61,7 @@ export async function serviceFor(
     },
     // A process's output() keeps everything it wrote, also after it has ended.
     output: () => processes.map((process) => process.output()).join("\n"),
-    call(path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (init.auth) headers.set("authorization", basicAuth());
-      let body = init.body;
-      if (init.json !== undefined) {
-        headers.set("content-type", "application/json");
-        body = JSON.stringify(init.json);
-      }
-      return fetch(`${handle.url}${path}`, { ...init, headers, body });
-    },
+    call: (path, init) => callServer(handle.url, path, init),
     track(name, scmCommit) {
       const db = openDatabase(databasePath);
       trackPackage(db, name, scmCommit);
