@@ -3,7 +3,7 @@
  * service orders them) under a summary and the scanner's state; `--json` for scripts.
  */
 
-import type { TrackingOverview } from "../../src/db/status.ts";
+import { isFailing, type TrackingOverview } from "../../src/db/status.ts";
 import type { ScannerState } from "../../src/scan/scheduler.ts";
 import { type ConnectionOptions, openClient, Problems, prepareConnection } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
@@ -46,10 +46,6 @@ type Column = (typeof COLUMNS)[number];
 /** How a tracking is named in every command's output: `repo@branch`. */
 export function trackingName(repo: string, branch: string): string {
   return `${repo}@${branch}`;
-}
-
-export function isFailingOutcome(outcome: string | null): boolean {
-  return outcome === "failed" || outcome === "diverged";
 }
 
 function shortTime(iso: string | null): string {
@@ -124,7 +120,7 @@ function scannerLine(scanner: ScannerState): string {
 
 function summaryLine(items: TrackingOverview[], filters: string[]): string {
   const enabled = items.filter((item) => item.tracking.enabled).length;
-  const failing = items.filter((item) => isFailingOutcome(item.status.lastOutcome)).length;
+  const failing = items.filter((item) => isFailing(item.status.lastOutcome)).length;
   const open = items.filter((item) => item.openRun).length;
   const scope = filters.length > 0 ? ` (${filters.join(", ")})` : "";
   return `${items.length} tracked${scope}: ${enabled} enabled, ${failing} failing, ${open} with an open run`;
