@@ -6,6 +6,7 @@ import { AuthFailedError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import { Semaphore } from "../src/scan/concurrency.ts";
 import { Scanner } from "../src/scan/scheduler.ts";
+import { waitFor } from "./helpers/wait.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
 const world = await makeWorld({ giteeTimeoutMs: 2000 });
@@ -21,14 +22,6 @@ function scanner(options: Partial<ConstructorParameters<typeof Scanner>[0]> = {}
     concurrency: 2,
     ...options,
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000) {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error("condition not reached in time");
-    await Bun.sleep(20);
-  }
 }
 
 describe("scanning all trackings", () => {

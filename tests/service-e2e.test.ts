@@ -5,8 +5,9 @@
 
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { serviceFor, waitFor } from "./helpers/service.ts";
+import { serviceFor } from "./helpers/service.ts";
 import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
+import { waitFor } from "./helpers/wait.ts";
 import { makeWorld } from "./helpers/world.ts";
 
 const world = await makeWorld();

@@ -11,6 +11,7 @@ import { startServer } from "../../src/server.ts";
 import { testSettings } from "./settings.ts";
 import { tempDir } from "./temp.ts";
 import { makeSelfSignedCert } from "./tls.ts";
+import { waitFor } from "./wait.ts";
 import { packageSpec, trackPackage, type World } from "./world.ts";
 
 export async function startEngineServer(world: World, extra: Record<string, string | number> = {}) {
@@ -40,14 +41,12 @@ export async function startEngineServer(world: World, extra: Record<string, stri
     db.close();
   });
   // The boot scan (of nothing yet) settles first, so every scan in a test is the test's own.
-  const started = Date.now();
-  while (
-    engine.scanner.state().lastScan === null &&
-    engine.scanner.state().disabledReason === null
-  ) {
-    if (Date.now() - started > 15_000) throw new Error("the scanner did not start");
-    await Bun.sleep(20);
-  }
+  await waitFor(
+    () =>
+      engine.scanner.state().lastScan !== null || engine.scanner.state().disabledReason !== null,
+    15_000,
+    "the scanner's first scan",
+  );
   return {
     db,
     scanner: engine.scanner,
