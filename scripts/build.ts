@@ -18,11 +18,13 @@ import { mkdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { spawnSync } from "bun";
+import { COMMANDS } from "../cli/command-name.ts";
 
 const root = join(import.meta.dir, "..");
 const ENTRY = join(root, "cli", "multicall.ts");
 const BINARY = "patch-tracking";
-const LINKS = ["patch-tracking-cli", "generate_password"];
+/** The other names the multicall entry answers to. */
+const LINKS = COMMANDS.filter((name) => name !== BINARY);
 
 const { values } = parseArgs({
   options: { outdir: { type: "string", default: "dist" }, target: { type: "string" } },
