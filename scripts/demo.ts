@@ -5,7 +5,7 @@
  * request, patch files and spec diff.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "bun";
@@ -17,6 +17,7 @@ import { startGithubEmulator } from "../tests/emulators/github.ts";
 import { GitRepo } from "../tests/helpers/git-repo.ts";
 import { freePort } from "../tests/helpers/net.ts";
 import { startServerProcess } from "../tests/helpers/server-process.ts";
+import { writeSettings } from "../tests/helpers/settings.ts";
 
 const root = join(import.meta.dir, "..");
 
@@ -85,23 +86,17 @@ console.log(`Gitee emulator  ${gitee.url} holding src-openeuler/hello`);
 
 step("Starting patch-tracking with a scan every 2 seconds");
 const port = await freePort();
-const settings = join(work, "settings.conf");
-writeFileSync(
-  settings,
-  `LISTEN = "127.0.0.1:${port}"
-PLAIN_HTTP = True
-GITHUB_ACCESS_TOKEN = "${GITHUB_TOKEN}"
-GITEE_ACCESS_TOKEN = "${GITEE_TOKEN}"
-GITHUB_API_URL = "${github.url}"
-GITEE_API_URL = "${gitee.url}"
-SCAN_DB_INTERVAL = 2
-USER = "admin"
-PASSWORD = "${await hashPassword(PASSWORD)}"
-DATABASE_PATH = "${join(work, "db.sqlite")}"
-GIT_BASE_PATH = "${join(work, "git")}"
-LOG_LEVEL = "warn"
-`,
-);
+const settings = writeSettings(work, {
+  LISTEN: `"127.0.0.1:${port}"`,
+  PLAIN_HTTP: "True",
+  GITHUB_ACCESS_TOKEN: `"${GITHUB_TOKEN}"`,
+  GITEE_ACCESS_TOKEN: `"${GITEE_TOKEN}"`,
+  GITHUB_API_URL: `"${github.url}"`,
+  GITEE_API_URL: `"${gitee.url}"`,
+  SCAN_DB_INTERVAL: 2,
+  PASSWORD: `"${await hashPassword(PASSWORD)}"`,
+  LOG_LEVEL: '"warn"',
+});
 const server = startServerProcess(["--config", settings]);
 const url = await server.ready;
 console.log(`patch-tracking listening on ${url}`);
