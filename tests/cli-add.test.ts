@@ -6,7 +6,13 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, guideAddArgs, startForges, startHttpsServer } from "./helpers/cli.ts";
+import {
+  cli,
+  GUIDE_TRACKING_FLAGS,
+  guideAddArgs,
+  startForges,
+  startHttpsServer,
+} from "./helpers/cli.ts";
 import { GitRepo } from "./helpers/git-repo.ts";
 import { tempDir } from "./helpers/temp.ts";
 
@@ -25,7 +31,7 @@ enabled: true
 
 /** The guide's tracking flags (no connection or credentials), with `changes` applied. */
 function trackingFlags(changes: Record<string, string> = {}): string[] {
-  const flags = guideAddArgs(server.hostPort, CA).slice(7, 19);
+  const flags = [...GUIDE_TRACKING_FLAGS];
   for (const [flag, value] of Object.entries(changes)) flags[flags.indexOf(flag) + 1] = value;
   return flags;
 }
