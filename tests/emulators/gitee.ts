@@ -131,7 +131,6 @@ export interface GiteeEmulator {
     content: string | Uint8Array,
     message?: string,
   ): string;
-  removeFile(repo: string, branch: string, path: string): void;
   /** Adds an issue directly, e.g. one by another user (`creator`) or already closed. */
   addIssue(
     repo: string,
@@ -375,13 +374,6 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
       return commit(store, branch, message ?? `emulator: set ${path}`, (files) => {
         files.set(path, bytes);
       }).sha;
-    },
-    removeFile(repoPath, branchName, path) {
-      const branch = requireBranch(requireRepo(store, repoPath), branchName);
-      if (!branch.files.has(path)) throw new Error(`${repoPath}:${branchName} has no file ${path}`);
-      commit(store, branch, `emulator: remove ${path}`, (files) => {
-        files.delete(path);
-      });
     },
     addIssue(repoPath, fields) {
       const repo = requireRepo(store, repoPath);
