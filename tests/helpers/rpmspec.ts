@@ -2,9 +2,9 @@
  * Runs rpm's own parser (`rpmspec -P`) on a spec text, so tests and scripts/check-specs.ts judge
  * edited specs by what rpm says rather than by what the editor believes.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { tempDir } from "./temp.ts";
 
 /** The shared spec corpus (`../shared/corpus` next to the project root). */
 export const CORPUS_DIR = join(import.meta.dir, "..", "..", "..", "shared", "corpus");
@@ -39,11 +39,7 @@ let work: string | null = null;
 let counter = 0;
 
 function workDir(): string {
-  if (work === null) {
-    const dir = mkdtempSync(join(tmpdir(), "pt-rpmspec-"));
-    work = dir;
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  }
+  work ??= tempDir("pt-rpmspec-");
   return work;
 }
 
