@@ -57,7 +57,7 @@ const SYSTEMD_FILES = {
   "/usr/lib/tmpfiles.d/patch-tracking.conf": "packaging/systemd/patch-tracking.tmpfiles",
 };
 // Folders of a few hundred MB (binary, packages, scratch root): removed when this file's tests
-// end, since the temp helper's exit hook does not run under `bun test`.
+// end, rather than with the other temp folders after the whole run.
 const made: string[] = [];
 function bigTempDir(prefix: string): string {
   const dir = tempDir(prefix);
