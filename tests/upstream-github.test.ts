@@ -128,7 +128,7 @@ beforeAll(async () => {
   long = await repo.bulk(300, "long");
   await repo.git(["checkout", "-q", "-b", "thirty", sha.init]);
   thirty = await repo.bulk(30, "thirty");
-  await repo.git(["branch", "old-name", sha.l1]);
+  await repo.branch("old-name", sha.l1);
   await repo.checkout("main");
   // 150 branches for the batched head look-ups, in one git call.
   const creates = Array.from({ length: 150 }, (_, i) => `create refs/heads/many/${i} ${sha.l2}\n`);

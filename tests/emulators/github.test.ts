@@ -115,7 +115,7 @@ describe("branches", () => {
   });
 
   test("a renamed branch answers 301 with the new location", async () => {
-    await repo.git(["branch", "gone", shas.two as string]);
+    await repo.branch("gone", shas.two as string);
     await emulator.renameBranch("octo/demo", "gone", "moved");
     const moved = await get("/repos/octo/demo/branches/gone");
     expect(moved.status).toBe(301);
