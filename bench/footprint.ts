@@ -30,6 +30,7 @@ import {
   ROOT,
   report,
   seedUnchangedGithub,
+  startServer,
   table,
 } from "./lib.ts";
 
@@ -165,23 +166,7 @@ const servers = [await measureServer("bun src/main.ts", [BUN, join(ROOT, "src", 
 if (binary) servers.push(await measureServer("compiled binary", [binary]));
 
 // One long-running server answers the CLI queries.
-const { config, url: serverUrl } = await benchSettings(dir, {
-  GITHUB_API_URL: `"${github.url}"`,
-});
-const serverProc = spawn([BUN, join(ROOT, "src", "main.ts"), "--config", config], {
-  cwd: ROOT,
-  stdin: "ignore",
-  stdout: "ignore",
-  stderr: "ignore",
-});
-const server = serverUrl;
-for (let i = 0; i < 2000; i++) {
-  try {
-    if ((await fetch(`${server}/health`)).status === 200) break;
-  } catch {
-    await Bun.sleep(10);
-  }
-}
+const server = await startServer(dir, { GITHUB_API_URL: `"${github.url}"` });
 const clis: Array<{ label: string; command: string[] }> = [];
 if (binary) clis.push({ label: "compiled", command: [join(binary, "..", "patch-tracking-cli")] });
 clis.push({ label: "bun", command: [BUN, join(ROOT, "cli", "patch-tracking-cli.ts")] });
@@ -189,13 +174,12 @@ const cliTimes: Array<{ label: string; allMs: number; oneMs: number }> = [];
 try {
   for (const cli of clis) {
     log(`CLI query: ${cli.label}`);
-    const all = [...cli.command, "query", "--server", server, "--table", "tracking"];
+    const all = [...cli.command, "query", "--server", server.url, "--table", "tracking"];
     const one = [...all, "--repo", "src-openeuler/p5000", "--branch", "master"];
     cliTimes.push({ label: cli.label, allMs: timeCommand(all), oneMs: timeCommand(one) });
   }
 } finally {
-  serverProc.kill("SIGTERM");
-  await serverProc.exited;
+  await server.stop();
   await github.stop();
 }
 
