@@ -5,14 +5,20 @@
  * password is asked for (twice, unechoed) so it stays out of the shell history.
  */
 import { Command, CommanderError } from "commander";
-import { hashPassword, passwordRuleViolations, SPECIAL_CHARACTERS } from "../src/password/rules.ts";
+import {
+  hashPassword,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  passwordRuleViolations,
+  SPECIAL_CHARACTERS,
+} from "../src/password/rules.ts";
 import { VERSION } from "../src/version.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, processIo } from "./io.ts";
 
 export const PROGRAM = "generate_password";
 const USAGE = `usage: ${PROGRAM} PASSWORD`;
-const RULES = `The password must be 6 to 32 latin1 characters with at least one digit, one lower-case
+const RULES = `The password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} latin1 characters with at least one digit, one lower-case
 letter, one upper-case letter and one of ${SPECIAL_CHARACTERS}`;
 
 async function passwordFrom(argument: string | undefined, io: CliIo): Promise<string> {
