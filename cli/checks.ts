@@ -5,7 +5,7 @@
  */
 import { runGit } from "../src/git.ts";
 import { downstreamRepoPath } from "../src/tracking-rules.ts";
-import { VERSION } from "../src/version.ts";
+import { USER_AGENT } from "./http-client.ts";
 import type { TrackingRequest } from "./tracking-input.ts";
 
 export interface CheckSettings {
@@ -34,7 +34,7 @@ async function getJson(url: string, headers: Record<string, string>, timeoutMs: 
     const response = await fetch(url, {
       headers: {
         accept: "application/json",
-        "user-agent": `patch-tracking-cli/${VERSION}`,
+        "user-agent": USER_AGENT,
         ...headers,
       },
       signal: AbortSignal.timeout(timeoutMs),

@@ -3,6 +3,7 @@
  * read back, and every transport failure turned into a sentence saying what to do about it.
  */
 import { VERSION } from "../src/version.ts";
+import { PROGRAM } from "./defaults.ts";
 import { CliError } from "./errors.ts";
 import { presentedCertificate } from "./peer-certificate.ts";
 import { describeTrust, fetchTls, type Trust } from "./tls-trust.ts";
@@ -37,6 +38,9 @@ export interface RequestOptions {
   /** Statuses besides 200 whose envelope is returned rather than thrown (e.g. 503 for the scanner). */
   allowStatus?: number[];
 }
+
+/** How the CLI names itself to the service and to the forges it checks. */
+export const USER_AGENT = `${PROGRAM}/${VERSION}`;
 
 const CONNECT_CODES = new Set([
   "ECONNREFUSED",
@@ -74,7 +78,7 @@ export class ApiClient {
     }
     const headers: Record<string, string> = {
       accept: "application/json",
-      "user-agent": `patch-tracking-cli/${VERSION}`,
+      "user-agent": USER_AGENT,
     };
     if (options.auth && this.options.credentials) {
       headers.authorization = basicAuthorization(this.options.credentials);
@@ -92,7 +96,7 @@ export class ApiClient {
   async probe(): Promise<void> {
     const response = await this.send(new URL(`${this.options.baseUrl}/health`), {
       method: "GET",
-      headers: { "user-agent": `patch-tracking-cli/${VERSION}` },
+      headers: { "user-agent": USER_AGENT },
     });
     await response.body?.cancel();
   }
