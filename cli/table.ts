@@ -1,6 +1,7 @@
 /**
  * `query` output: an aligned text table numbered from 1, as the original printed it with pandas
- * (None for null, True/False for booleans), but never truncating or wrapping a value.
+ * (None for null, True/False for booleans), but never truncating or wrapping a value. Also the
+ * cell text and tracking names the other commands print.
  */
 
 /** A cell as pandas showed it. */
@@ -11,6 +12,11 @@ export function cellText(value: unknown): string {
   // Control characters would break the alignment (and could drive the terminal).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
   return String(value).replace(/[\u0000-\u001f\u007f]/g, " ");
+}
+
+/** How a tracking is named in every command's output: `repo@branch`. */
+export function trackingName(repo: string, branch: string): string {
+  return `${repo}@${branch}`;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

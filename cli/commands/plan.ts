@@ -16,8 +16,7 @@ import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
-import { cellText } from "../table.ts";
-import { trackingName } from "./status.ts";
+import { cellText, trackingName } from "../table.ts";
 
 export interface PlanOptions extends ConnectionOptions, AuthOptions {
   repo?: string;

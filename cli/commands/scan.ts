@@ -18,8 +18,7 @@ import { CliError } from "../errors.ts";
 import { type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
 import { startProgress } from "../progress.ts";
-import { cellText } from "../table.ts";
-import { trackingName } from "./status.ts";
+import { cellText, trackingName } from "../table.ts";
 
 export interface ScanOptions extends ConnectionOptions, AuthOptions {
   repo?: string;

@@ -10,7 +10,7 @@ import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
-import { cellText, renderTable } from "../table.ts";
+import { cellText, renderTable, trackingName } from "../table.ts";
 
 export interface StatusOptions extends ConnectionOptions {
   repo?: string;
@@ -42,11 +42,6 @@ const COLUMNS = [
   "last_error",
 ] as const;
 type Column = (typeof COLUMNS)[number];
-
-/** How a tracking is named in every command's output: `repo@branch`. */
-export function trackingName(repo: string, branch: string): string {
-  return `${repo}@${branch}`;
-}
 
 function shortTime(iso: string | null): string {
   return iso ? iso.replace("T", " ").slice(0, 19) : "never";
