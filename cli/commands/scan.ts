@@ -15,7 +15,7 @@ import {
 } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
 import { CliError } from "../errors.ts";
-import { type ApiClient, answerProblem } from "../http-client.ts";
+import { type ApiAnswer, type ApiClient, answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
 import { startProgress } from "../progress.ts";
 import { cellText, trackingName } from "../table.ts";
@@ -89,7 +89,7 @@ export async function runScan(options: ScanOptions, io: CliIo): Promise<number> 
     options.branch !== undefined ? trackingName(repo, options.branch) : `${repo} (every branch)`;
 
   const progress = startProgress(io, `scanning ${what}…`);
-  let answer: Awaited<ReturnType<ApiClient["request"]>>;
+  let answer: ApiAnswer;
   try {
     answer = await client.request("POST", "/tracking/scan", {
       query: { repo, branch: options.branch },
