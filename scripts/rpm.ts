@@ -9,7 +9,8 @@
  * Options: `--outdir DIR` (default dist; the binaries are built there too), `--no-build` (package
  * the binary already in the output folder), `--release N` (e.g. to try an upgrade locally),
  * `--binary-only` (no SRPM), `--payload IO` (rpm's payload compression, default w9T0.zstdio;
- * w.ufdio packs without compressing, quicker for throwaway packages).
+ * w.ufdio packs without compressing, quicker for throwaway packages), `--spec FILE` (another
+ * spec, e.g. an earlier release's, to test upgrades from it).
  */
 
 import {
@@ -31,7 +32,7 @@ import { spawnSync } from "bun";
 import { VERSION } from "../src/version.ts";
 
 const root = join(import.meta.dir, "..");
-const SPEC = join(root, "packaging", "rpm", "patch-tracking.spec");
+const DEFAULT_SPEC = join(root, "packaging", "rpm", "patch-tracking.spec");
 // zstd level 9 on all cores: ~45 MB for the 110 MB binary in a few seconds, where rpm's default
 // (gzip -9) takes several times longer for ~51 MB. Any rpm since 4.14 installs zstd payloads.
 const DEFAULT_PAYLOAD = "w9T0.zstdio";
@@ -43,8 +44,10 @@ const { values } = parseArgs({
     release: { type: "string", default: "1" },
     "binary-only": { type: "boolean", default: false },
     payload: { type: "string", default: DEFAULT_PAYLOAD },
+    spec: { type: "string", default: DEFAULT_SPEC },
   },
 });
+const SPEC = resolve(values.spec ?? DEFAULT_SPEC);
 const payload = values.payload ?? DEFAULT_PAYLOAD;
 const outdir = resolve(root, values.outdir ?? "dist");
 const release = values.release ?? "1";
