@@ -37,6 +37,8 @@ const TEST_TOOLS = {
   "systemd-analyze": "systemd",
   openssl: "openssl",
   chromium: "chromium",
+  // A static busybox is the /bin/sh of the scratch roots in which the RPM scriptlets run.
+  busybox: "busybox-static",
 };
 
 function hasCommand(name) {

@@ -202,9 +202,16 @@ describe("the built packages", () => {
       });
     expect(file("/usr/share/licenses/patch-tracking/LICENSE")).toMatchObject({ flags: "l" });
     expect(file("/usr/share/doc/patch-tracking/README.md")).toMatchObject({ flags: "d" });
-    // Only settings.conf is configuration.
+    // The database's path is the package's without a file in it (ghost), so that upgrades and
+    // erasure never remove it (tests/packaging-upgrade.test.ts); it is private to the account.
+    expect(file("/var/patch-tracking/db.sqlite")).toMatchObject({
+      perms: "-rw-------",
+      owner: `${SERVICE_USER}:${SERVICE_USER}`,
+      flags: "cng",
+    });
+    // settings.conf is configuration; so is the database, which rpm then leaves where it is.
     expect(await must(["rpm", "-qcp", "--nosignature", rpmFile()])).toBe(
-      "/etc/patch-tracking/settings.conf\n",
+      "/etc/patch-tracking/settings.conf\n/var/patch-tracking/db.sqlite\n",
     );
     expect([...files.keys()].sort()).toEqual(
       [
@@ -220,6 +227,7 @@ describe("the built packages", () => {
         "/usr/share/licenses/patch-tracking",
         "/usr/share/licenses/patch-tracking/LICENSE",
         "/var/patch-tracking",
+        "/var/patch-tracking/db.sqlite",
       ].sort(),
     );
   });
@@ -391,6 +399,11 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
     });
     expect(readlinkSync(at("/usr/bin/patch-tracking-cli"))).toBe("patch-tracking");
     expect(lstatSync(at("/usr/bin/generate_password")).isSymbolicLink()).toBe(true);
+    // No database yet (the service makes it), and rpm -V does not miss it.
+    expect(existsSync(databasePath)).toBe(false);
+    expect(
+      await runCommand(["rpm", "--root", root, "-V", "--nodeps", "patch-tracking"]),
+    ).toMatchObject({ code: 0, stdout: "" });
   }, 30_000);
 
   test("the installed binaries run", async () => {
