@@ -41,7 +41,14 @@ const TEST_TOOLS = {
   busybox: "busybox-static",
 };
 
+// Tools for which being on PATH is not enough: the scratch roots need a static busybox, and
+// Debian's other busybox package is linked dynamically.
+const CHECKS = {
+  busybox: () => existsSync("/bin/busybox") && !works("ldd", ["/bin/busybox"]),
+};
+
 function hasCommand(name) {
+  if (CHECKS[name]) return CHECKS[name]();
   return works("sh", ["-c", `command -v ${name}`]);
 }
 
