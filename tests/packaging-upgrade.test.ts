@@ -11,25 +11,22 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
+import { addExampleTracking, pinned, setSettingsKeys } from "./helpers/installed-settings.ts";
 import { freePort } from "./helpers/net.ts";
 import { makeOriginalDatabase, ORIGINAL_TRACKINGS } from "./helpers/original-database.ts";
 import { buildPreviousPackage, PREVIOUS_FILES } from "./helpers/previous-package.ts";
+import { buildTestRpm } from "./helpers/rpm-build.ts";
 import {
   makeScratchRoot,
   missingScratchRootTools,
   type ScratchRoot,
 } from "./helpers/scratch-root.ts";
 import { PROJECT_ROOT, runCommand, type ServerProcess } from "./helpers/server-process.ts";
-import {
-  basicAuth,
-  TEST_GITEE_TOKEN,
-  TEST_GITHUB_TOKEN,
-  TEST_PASSWORD_HASH,
-} from "./helpers/settings.ts";
-import { tempDir } from "./helpers/temp.ts";
+import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN, TEST_PASSWORD_HASH } from "./helpers/settings.ts";
+import { bigTempDirs } from "./helpers/temp.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
 
 const isRoot = process.getuid?.() === 0;
@@ -38,36 +35,14 @@ const SETTINGS = "/etc/patch-tracking/settings.conf";
 const DATABASE = "/var/patch-tracking/db.sqlite";
 const KEY = "/etc/patch-tracking/self-signed.key";
 
-// Folders of a few hundred MB (binary, packages, roots): removed when this file's tests end.
-const made: string[] = [];
-function bigTempDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+// Folders of a few hundred MB (binary, packages, scratch roots), freed when this file ends.
+const big = bigTempDirs();
+afterAll(big.remove);
+const bigTempDir = big.dir;
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const machineArch = Bun.spawnSync(["uname", "-m"]).stdout.toString().trim();
 const packages = { current: "", earlier: "", previous: "", safeguardOnly: "" };
-
-/** scripts/rpm.ts, uncompressed (these packages only serve the tests). */
-async function buildRpm(out: string, ...args: string[]): Promise<void> {
-  const built = await runCommand([
-    process.execPath,
-    join(PROJECT_ROOT, "scripts", "rpm.ts"),
-    "--outdir",
-    out,
-    "--binary-only",
-    "--payload",
-    "w.ufdio",
-    ...args,
-  ]);
-  if (built.code !== 0)
-    throw new Error(`rpm.ts ${args.join(" ")} failed:\n${built.stdout}${built.stderr}`);
-}
 
 beforeAll(async () => {
   if (!isRoot) return;
@@ -77,11 +52,11 @@ beforeAll(async () => {
       `packaging-upgrade.test: missing ${missing.join(", ")} (npm test installs busybox-static through scripts/ensure-deps.mjs)`,
     );
   const out = bigTempDir("pt-upgrade-rpms-");
-  await buildRpm(out);
+  await buildTestRpm(out);
   packages.current = join(out, `patch-tracking-${VERSION}-1.${machineArch}.rpm`);
   // The earlier 2.x build: the 2.0.0-1 spec around the same binary, as release 0 so that the
   // current package (release 1) upgrades it.
-  await buildRpm(
+  await buildTestRpm(
     out,
     "--no-build",
     "--release",
@@ -100,7 +75,7 @@ beforeAll(async () => {
   const safeguardSpec = join(safeguardOut, "patch-tracking.spec");
   writeFileSync(safeguardSpec, withoutGhost);
   linkSync(join(out, "patch-tracking"), join(safeguardOut, "patch-tracking"));
-  await buildRpm(safeguardOut, "--no-build", "--spec", safeguardSpec);
+  await buildTestRpm(safeguardOut, "--no-build", "--spec", safeguardSpec);
   packages.safeguardOnly = join(safeguardOut, `patch-tracking-${VERSION}-1.${machineArch}.rpm`);
 }, 240_000);
 
@@ -131,11 +106,8 @@ async function get(
   root: ScratchRoot,
   path: string,
 ): Promise<{ code: string; data: unknown }> {
-  const tls = {
-    ca: readFileSync(root.at("/etc/patch-tracking/self-signed.crt"), "utf8"),
-    checkServerIdentity: () => undefined,
-  };
-  const answer = await fetch(`${url}${path}`, { tls });
+  const pem = readFileSync(root.at("/etc/patch-tracking/self-signed.crt"), "utf8");
+  const answer = await fetch(`${url}${path}`, { tls: pinned(pem) });
   expect(answer.status).toBe(200);
   return (await answer.json()) as { code: string; data: unknown };
 }
@@ -305,7 +277,7 @@ describe.skipIf(!isRoot)("rpm -U from an earlier 2.x build (2.0.0-1's packaging)
     for (const file of [certs.cert, certs.key]) Bun.spawnSync(["chgrp", String(gid), file]);
     Bun.spawnSync(["chmod", "0640", certs.key]);
     const port = await freePort();
-    let text = readFileSync(root.at(SETTINGS), "utf8");
+    const text = readFileSync(root.at(SETTINGS), "utf8");
     const values: Record<string, string> = {
       LISTEN: `127.0.0.1:${port}`,
       GITHUB_ACCESS_TOKEN: TEST_GITHUB_TOKEN,
@@ -314,27 +286,11 @@ describe.skipIf(!isRoot)("rpm -U from an earlier 2.x build (2.0.0-1's packaging)
       GITHUB_API_URL: "http://127.0.0.1:9",
       GITEE_API_URL: "http://127.0.0.1:9/api/v5",
     };
-    for (const [key, value] of Object.entries(values))
-      text = text.replace(new RegExp(`^(# )?${key} = .*$`, "m"), () => `${key} = "${value}"`);
-    writeFileSync(root.at(SETTINGS), text);
+    writeFileSync(root.at(SETTINGS), setSettingsKeys(text, values));
 
     const service = startService(root);
     url = await service.ready;
-    const tls = { ca: readFileSync(certs.cert, "utf8"), checkServerIdentity: () => undefined };
-    const added = await fetch(`${url}/tracking`, {
-      method: "POST",
-      tls,
-      headers: { authorization: basicAuth(), "content-type": "application/json" },
-      body: JSON.stringify({
-        version_control: "github",
-        scm_repo: "BJMX/testPatch01",
-        scm_branch: "test",
-        repo: "testPatchTrack/testPatch1",
-        branch: "master",
-        enabled: false,
-      }),
-    });
-    expect(((await added.json()) as { code: string }).code).toBe("2001");
+    expect(await addExampleTracking(url, readFileSync(certs.cert, "utf8"))).toBe("2001");
     expect(await service.stop()).toBe(0);
     // The service made the database itself, with the unit's umask.
     expect(ownership(root, DATABASE)).toBe(`0600 ${SERVICE}:${SERVICE}`);

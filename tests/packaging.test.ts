@@ -22,7 +22,6 @@ import {
   mkdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -30,15 +29,17 @@ import { join } from "node:path";
 import { spawnSync } from "bun";
 import { verifyPassword } from "../src/password/verify.ts";
 import { VERSION } from "../src/version.ts";
+import { addExampleTracking, pinned, setSettingsKeys } from "./helpers/installed-settings.ts";
 import { freePort } from "./helpers/net.ts";
+import { buildTestRpm } from "./helpers/rpm-build.ts";
 import {
   PROJECT_ROOT,
   runCommand,
   type ServerProcess,
   startServerProcess,
 } from "./helpers/server-process.ts";
-import { basicAuth, TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
-import { tempDir } from "./helpers/temp.ts";
+import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
+import { bigTempDirs } from "./helpers/temp.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
 
 const TOOLS: Record<string, string> = {
@@ -56,17 +57,10 @@ const SYSTEMD_FILES = {
   "/usr/lib/sysusers.d/patch-tracking.conf": "packaging/systemd/patch-tracking.sysusers",
   "/usr/lib/tmpfiles.d/patch-tracking.conf": "packaging/systemd/patch-tracking.tmpfiles",
 };
-// Folders of a few hundred MB (binary, packages, scratch root): removed when this file's tests
-// end, rather than with the other temp folders after the whole run.
-const made: string[] = [];
-function bigTempDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+// Folders of a few hundred MB (binary, packages, scratch roots), freed when this file ends.
+const big = bigTempDirs();
+afterAll(big.remove);
+const bigTempDir = big.dir;
 const out = bigTempDir("pt-rpm-test-");
 const machineArch = spawnSync(["uname", "-m"]).stdout.toString().trim();
 const rpmFile = (release = 1) =>
@@ -424,8 +418,7 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
     pem = readFileSync(certs.cert, "utf8");
     const hash = (await must([at("/usr/bin/generate_password"), "Test@123"], { env })).trim();
     hostPort = `127.0.0.1:${await freePort()}`;
-    // Set or uncomment each key in place: every one of them is in the installed file already.
-    let text = readFileSync(settingsPath, "utf8");
+    const text = readFileSync(settingsPath, "utf8");
     const values: Record<string, string> = {
       LISTEN: hostPort,
       GITHUB_ACCESS_TOKEN: TEST_GITHUB_TOKEN,
@@ -439,41 +432,17 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
       CERT_FILE: certs.cert,
       KEY_FILE: certs.key,
     };
-    for (const [key, value] of Object.entries(values)) {
-      const line = new RegExp(`^(# )?${key} = .*$`, "m");
-      expect(text).toMatch(line);
-      // A function, not a string: "$2b$..." in a bcrypt hash would read as a group reference.
-      text = text.replace(line, () => `${key} = "${value}"`);
-    }
-    writeFileSync(settingsPath, text);
+    writeFileSync(settingsPath, setSettingsKeys(text, values));
     expect(statSync(settingsPath).mode & 0o777).toBe(0o640);
 
     const running = startInstalledServer();
     const url = await running.ready;
     expect(url).toBe(`https://${hostPort}`);
-    const tls = { ca: pem, checkServerIdentity: () => undefined };
+    const tls = pinned(pem);
     const health = await fetch(`${url}/health`, { tls });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", database: "ok" });
-    const added = await fetch(`${url}/tracking`, {
-      method: "POST",
-      tls,
-      headers: {
-        authorization: basicAuth("admin", "Test@123"),
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({
-        version_control: "github",
-        scm_repo: "BJMX/testPatch01",
-        scm_branch: "test",
-        repo: "testPatchTrack/testPatch1",
-        branch: "master",
-        // Disabled: an enabled one starts a scan against the refusing forge address, and the
-        // server's stop then waits for it (up to 10 s).
-        enabled: false,
-      }),
-    });
-    expect(((await added.json()) as { code: string }).code).toBe("2001");
+    expect(await addExampleTracking(url, pem)).toBe("2001");
     // The README's check, with the installed CLI and the certificate made above.
     const listed = await runCommand(
       [
@@ -493,21 +462,7 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
   }, 30_000);
 
   test("rpm -U of a newer release keeps the admin's settings.conf and the database", async () => {
-    const built = await runCommand([
-      process.execPath,
-      join(PROJECT_ROOT, "scripts", "rpm.ts"),
-      "--outdir",
-      out,
-      "--no-build",
-      "--binary-only",
-      "--release",
-      "2",
-      // Uncompressed: this package only serves the upgrade, and zstd would take seconds.
-      "--payload",
-      "w.ufdio",
-    ]);
-    if (built.code !== 0)
-      throw new Error(`rpm.ts --release 2 failed:\n${built.stdout}${built.stderr}`);
+    await buildTestRpm(out, "--no-build", "--release", "2");
     const settingsBefore = readFileSync(settingsPath, "utf8");
     const databaseBefore = createHash("sha256").update(readFileSync(databasePath)).digest("hex");
 
@@ -527,8 +482,7 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
     // The upgraded server serves the tracking stored before the upgrade.
     const running = startInstalledServer();
     const url = await running.ready;
-    const tls = { ca: pem, checkServerIdentity: () => undefined };
-    const rows = (await (await fetch(`${url}/tracking`, { tls })).json()) as {
+    const rows = (await (await fetch(`${url}/tracking`, { tls: pinned(pem) })).json()) as {
       data: { repo: string }[];
     };
     expect(rows.data.map((row) => row.repo)).toEqual(["testPatchTrack/testPatch1"]);

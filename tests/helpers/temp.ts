@@ -24,3 +24,22 @@ export function tempDir(prefix = "pt-test-"): string {
   made.push(dir);
   return dir;
 }
+
+/**
+ * For folders of a few hundred MB (binaries, packages, scratch roots): `dir` makes one like
+ * {@link tempDir}, and `remove` deletes those made so far. A test file registers `remove` in its
+ * own top-level `afterAll`, so the space is freed when that file ends rather than after the run.
+ */
+export function bigTempDirs(): { dir(prefix: string): string; remove(): void } {
+  const big: string[] = [];
+  return {
+    dir(prefix) {
+      const dir = tempDir(prefix);
+      big.push(dir);
+      return dir;
+    },
+    remove() {
+      for (const dir of big.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
