@@ -11,6 +11,7 @@ import type { Authenticator } from "./routes/authenticator.ts";
 import { badParameters } from "./routes/envelope.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { issueRoutes } from "./routes/issue.ts";
+import { requestHygiene } from "./routes/request-hygiene.ts";
 import { statusPageRoutes } from "./routes/status-page.ts";
 import { trackingRoutes } from "./routes/tracking.ts";
 import { VERSION } from "./version.ts";
@@ -67,7 +68,16 @@ export function repeatedQueryKey(url: string): string | null {
 export function createApp(deps: AppDeps) {
   const { log } = deps;
   const httpLog = log.child({ component: "http" });
-  const app = new Elysia({ normalize: false })
+  const app = new Elysia({ normalize: false });
+  app
+    .onRequest(
+      requestHygiene({
+        auth: deps.auth,
+        log: httpLog,
+        routes: () => app.routes,
+        handle: (request) => app.handle(request),
+      }),
+    )
     .use(
       openapi({
         path: "/openapi",

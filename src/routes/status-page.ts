@@ -1,7 +1,8 @@
 /**
  * The status page at `/` (and `/status`): every tracking with its last scan, outcome, error and
  * newest issue/pull request, failing ones first, a summary and a 30-day chart of proposed
- * patches. Server-rendered HTML and CSS with no script, read-only, and nothing secret on it.
+ * patches. Server-rendered HTML and CSS with no script, read-only, and nothing secret on it; its
+ * Content-Security-Policy admits only its own style block (by hash), so no `style=` attributes.
  */
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
@@ -14,6 +15,7 @@ import {
 } from "../db/status.ts";
 import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { VERSION } from "../version.ts";
+import { htmlPage } from "./page-security.ts";
 
 const STATES = ["all", "failing", "open", "ok", "disabled"] as const;
 /** Rows per page: a browser lays out a few hundred rows instantly, ten thousand take seconds. */
@@ -91,6 +93,7 @@ table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff}
 th,td{border-bottom:1px solid #e5e8ee;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eef1f6;position:sticky;top:0}
 .pager{margin:.5rem 0}
+.w5{width:5rem}.w9{width:9rem}.w10{width:10rem}
 small{color:#667}.error{color:#b42318}
 .badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.8rem;background:#e5e8ee}
 tr.failing .badge{background:#fde2e1;color:#b42318}tr.open .badge{background:#fff3cd}
@@ -158,7 +161,7 @@ ${chart(days)}
 </form>
 <nav class="pager">${pager}</nav>
 <table>
-<thead><tr><th>Upstream</th><th>Downstream</th><th style="width:5rem">Enabled</th><th style="width:10rem">Last scan (UTC)</th><th>Outcome</th><th>Last error</th><th style="width:9rem">Newest issue / PR</th></tr></thead>
+<thead><tr><th>Upstream</th><th>Downstream</th><th class="w5">Enabled</th><th class="w10">Last scan (UTC)</th><th>Outcome</th><th>Last error</th><th class="w9">Newest issue / PR</th></tr></thead>
 <tbody>
 ${shown.map(row).join("\n")}
 </tbody>
@@ -181,9 +184,7 @@ export function statusPageRoutes({ db }: { db: Database }) {
     { additionalProperties: false },
   );
   const page = ({ query }: { query: { repo?: string; state?: StateFilter; page?: number } }) =>
-    new Response(renderStatusPage(db, query), {
-      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
-    });
+    htmlPage(renderStatusPage(db, query));
   const detail = {
     summary: "Status page",
     description: "Human-readable overview of every tracking.",
