@@ -1,9 +1,12 @@
 /**
  * Pre-add checks, like the original's: the upstream repository and branch exist (GitHub API, or
  * `git ls-remote` for a git URL) and so do the downstream Gitee repository and branch. Each
- * failure is a sentence naming what is missing. `--no-check` skips them all.
+ * failure is a sentence naming what is missing. A git upstream whose transport the service's
+ * `GIT_ALLOW_PROTOCOL` (taken from the environment, else the service's default) refuses is
+ * refused here too. `--no-check` skips them all; the service refuses such a tracking anyway.
  */
 import { runGit } from "../src/git.ts";
+import { DEFAULT_GIT_ALLOW_PROTOCOL, transportProblem } from "../src/scan/upstream/git-url.ts";
 import { downstreamRepoPath } from "../src/tracking-rules.ts";
 import { USER_AGENT } from "./http-client.ts";
 import type { TrackingRequest } from "./tracking-input.ts";
@@ -14,6 +17,8 @@ export interface CheckSettings {
   giteeApiUrl: string;
   giteeToken?: string;
   timeoutMs: number;
+  /** Transports a git upstream may use (the service's `GIT_ALLOW_PROTOCOL`). */
+  gitAllowProtocol: string;
 }
 
 /** Base URLs and tokens from the environment (for Enterprise hosts and tests). */
@@ -24,6 +29,7 @@ export function checkSettingsFrom(env: Record<string, string | undefined>): Chec
     giteeApiUrl: (env.GITEE_API_URL || "https://gitee.com/api/v5").replace(/\/+$/, ""),
     giteeToken: env.GITEE_ACCESS_TOKEN || undefined,
     timeoutMs: 20_000,
+    gitAllowProtocol: env.GIT_ALLOW_PROTOCOL || DEFAULT_GIT_ALLOW_PROTOCOL,
   };
 }
 
@@ -108,7 +114,7 @@ export async function checkUpstream(
   settings: CheckSettings,
 ): Promise<string | null> {
   if (tracking.version_control === "git")
-    return checkGitBranch(tracking.scm_repo, tracking.scm_branch);
+    return checkGitBranch(tracking.scm_repo, tracking.scm_branch, settings.gitAllowProtocol);
   const what = `upstream GitHub repository ${tracking.scm_repo}`;
   return checkForgeBranch(
     {
@@ -130,10 +136,18 @@ export async function checkUpstream(
   );
 }
 
-async function checkGitBranch(url: string, branch: string): Promise<string | null> {
+async function checkGitBranch(
+  url: string,
+  branch: string,
+  allowProtocols: string,
+): Promise<string | null> {
   const what = `upstream git repository ${url}`;
+  // The scanner reads upstreams under this policy: a transport it refuses can never work.
+  const refused = transportProblem(url, allowProtocols);
+  if (refused) return `${what} ${refused}`;
   const result = await runGit(["ls-remote", "--exit-code", url, `refs/heads/${branch}`], {
     timeoutMs: 60_000,
+    env: { GIT_ALLOW_PROTOCOL: allowProtocols },
   }).catch((error: Error) => ({ code: -1, stderr: error.message }));
   if (result.code === 0) return null;
   if (result.code === 2) return `${what} has no branch ${branch}`;

@@ -14,6 +14,7 @@ import { issueRoutes } from "./routes/issue.ts";
 import { requestHygiene } from "./routes/request-hygiene.ts";
 import { statusPageRoutes } from "./routes/status-page.ts";
 import { trackingRoutes } from "./routes/tracking.ts";
+import type { TrackingPolicy } from "./tracking-rules.ts";
 import { VERSION } from "./version.ts";
 
 /** Largest request body accepted, in bytes; larger bodies answer 413. */
@@ -24,6 +25,8 @@ export interface AppDeps {
   auth: Authenticator;
   log: Logger;
   onTrackingSaved?: (repo: string, branch: string) => void;
+  /** What a posted tracking must fit beyond its shape (from settings). */
+  policy?: TrackingPolicy;
   /** Served at /metrics, and counts every request. */
   metrics?: ServiceMetrics;
   /** Extra route modules (scanner endpoints, status), mounted after the compatible ones. */

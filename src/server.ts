@@ -69,6 +69,7 @@ export function startServer(settings: Settings, options: ServerOptions): Running
     plugins: options.routes?.({ db, auth, log: options.log }),
     onTrackingSaved: options.onTrackingSaved,
     metrics: options.metrics,
+    policy: { gitAllowProtocol: settings.gitAllowProtocol },
   });
   app.listen({
     hostname: settings.listen.host,

@@ -9,6 +9,7 @@
 import { isIPv4 } from "node:net";
 import { isLogLevel, type LogLevel } from "./log.ts";
 import { describeHashProblem } from "./password/verify.ts";
+import { DEFAULT_GIT_ALLOW_PROTOCOL } from "./scan/upstream/git-url.ts";
 
 export const DEFAULT_SETTINGS_PATH = "/etc/patch-tracking/settings.conf";
 /** Environment variable naming the settings file when `--config` is not given. */
@@ -104,7 +105,7 @@ export const DEFAULTS = {
   GITEE_TOKEN_IN_QUERY: false,
   REQUEST_TIMEOUT: 30,
   GIT_TIMEOUT: 600,
-  GIT_ALLOW_PROTOCOL: "https:http:git:ssh",
+  GIT_ALLOW_PROTOCOL: DEFAULT_GIT_ALLOW_PROTOCOL,
 } as const;
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;

@@ -3,6 +3,7 @@
  * Shared by the REST API and the CLI so both reject the same input with the same words.
  */
 import type { TrackingInput } from "./db/trackings.ts";
+import { transportProblem } from "./scan/upstream/git-url.ts";
 
 export const WORK_BRANCH_PREFIX = "patch-tracking/";
 export const MAX_FIELD_LENGTH = 1024;
@@ -59,13 +60,26 @@ export function downstreamRepoPath(repo: string): string | null {
   }
 }
 
+/** What the service's settings allow beyond the fixed rules. */
+export interface TrackingPolicy {
+  /** `GIT_ALLOW_PROTOCOL`: transports a `git` upstream may use. */
+  gitAllowProtocol?: string;
+}
+
 /** The first problem with `input`, or null when it can be stored. */
-export function trackingProblem(input: TrackingInput): FieldProblem | null {
+export function trackingProblem(
+  input: TrackingInput,
+  policy: TrackingPolicy = {},
+): FieldProblem | null {
   if (input.version_control === "github" && !GITHUB_REPO.test(input.scm_repo)) {
     return { field: "scm_repo", error: 'scm_repo must be "owner/name" for version_control github' };
   }
   if (input.version_control === "git") {
-    const problem = gitUrlProblem(input.scm_repo);
+    const problem =
+      gitUrlProblem(input.scm_repo) ??
+      (policy.gitAllowProtocol === undefined
+        ? null
+        : transportProblem(input.scm_repo, policy.gitAllowProtocol));
     if (problem) return { field: "scm_repo", error: `scm_repo ${problem}` };
   }
   for (const field of ["scm_branch", "branch"] as const) {

@@ -284,26 +284,59 @@ describe("add, refusals: exit 1, nothing sent", () => {
 
 describe("add with a git upstream", () => {
   const upstream = tempDir("pt-upstream-");
+  // Local paths use git's 'file' transport, which the service allows only when told to.
+  const withFile = "https:http:git:ssh:file";
+  const fileServer = startHttpsServer(2048, { GIT_ALLOW_PROTOCOL: `"${withFile}"` });
+  const addLocal = (args: string[]) =>
+    cli(
+      [
+        "add",
+        "--server",
+        fileServer.hostPort,
+        "--ca",
+        fileServer.cert.cert,
+        ...auth.slice(4),
+        ...args,
+      ],
+      {
+        env: { ...forges.env, GIT_ALLOW_PROTOCOL: withFile },
+      },
+    );
+  const gitFlags = [
+    "--version_control",
+    "git",
+    "--repo",
+    "testPatchTrack/testPatch2",
+    "--branch",
+    "master",
+    "--enabled",
+    "true",
+  ];
+
+  test("a transport GIT_ALLOW_PROTOCOL refuses is refused before and by the service", async () => {
+    await (await GitRepo.init(upstream)).emptyCommit("one");
+    const flags = [...gitFlags, "--scm_repo", upstream, "--scm_branch", "main"];
+    const checked = await add(flags);
+    expect(checked.code).toBe(1);
+    expect(checked.err).toContain(
+      `upstream git repository ${upstream} uses the 'file' transport, which GIT_ALLOW_PROTOCOL ("https:http:git:ssh") does not allow`,
+    );
+    const unchecked = await add([...flags, "--no-check"]);
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.err).toContain("4001");
+    expect(unchecked.err).toContain("'file' transport");
+    expect(server.trackings()).toHaveLength(0);
+  });
 
   test("git ls-remote decides: branch present, branch missing, repository missing", async () => {
-    await (await GitRepo.init(upstream)).emptyCommit("one");
-    const base = [
-      "--version_control",
-      "git",
-      "--repo",
-      "testPatchTrack/testPatch2",
-      "--branch",
-      "master",
-      "--enabled",
-      "true",
-    ];
-    const ok = await add([...base, "--scm_repo", upstream, "--scm_branch", "main"]);
+    const base = gitFlags;
+    const ok = await addLocal([...base, "--scm_repo", upstream, "--scm_branch", "main"]);
     expect(ok.err).toBe("");
     expect(ok.code).toBe(0);
-    const missingBranch = await add([...base, "--scm_repo", upstream, "--scm_branch", "dev"]);
+    const missingBranch = await addLocal([...base, "--scm_repo", upstream, "--scm_branch", "dev"]);
     expect(missingBranch.code).toBe(1);
     expect(missingBranch.err).toContain(`upstream git repository ${upstream} has no branch dev`);
-    const missingRepo = await add([
+    const missingRepo = await addLocal([
       ...base,
       "--scm_repo",
       join(upstream, "nope"),
@@ -314,7 +347,7 @@ describe("add with a git upstream", () => {
     expect(missingRepo.err).toContain(
       `upstream git repository ${join(upstream, "nope")} cannot be read`,
     );
-    expect(server.trackings()).toHaveLength(1);
+    expect(fileServer.trackings()).toHaveLength(1);
   });
 });
 

@@ -8,7 +8,7 @@ import {
   upsertTracking,
 } from "../db/trackings.ts";
 import type { Logger } from "../log.ts";
-import { trackingProblem } from "../tracking-rules.ts";
+import { type TrackingPolicy, trackingProblem } from "../tracking-rules.ts";
 import { authPlugin } from "./auth.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { badParameters, envelope, ResponseCode, success } from "./envelope.ts";
@@ -23,9 +23,11 @@ export interface TrackingRoutesDeps {
   log: Logger;
   /** Called after a tracking is stored, so the scanner can look at it at once. */
   onTrackingSaved?: (repo: string, branch: string) => void;
+  /** Settings a tracking must fit (e.g. the git transports the scanner may use). */
+  policy?: TrackingPolicy;
 }
 
-export function trackingRoutes({ db, auth, log, onTrackingSaved }: TrackingRoutesDeps) {
+export function trackingRoutes({ db, auth, log, onTrackingSaved, policy }: TrackingRoutesDeps) {
   return new Elysia({ prefix: "/tracking" })
     .use(authPlugin(auth, log))
     .get(
@@ -55,7 +57,7 @@ export function trackingRoutes({ db, auth, log, onTrackingSaved }: TrackingRoute
           ...body,
           enabled: body.enabled === true || body.enabled === 1,
         };
-        const problem = trackingProblem(input);
+        const problem = trackingProblem(input, policy);
         if (problem) return badParameters(problem.field, problem.error);
         try {
           const { created } = upsertTracking(db, input);

@@ -76,12 +76,13 @@ export interface HttpsTestServer extends TestServer {
 }
 
 /** A real server over HTTPS with a fresh openssl self-signed certificate (no SAN). */
-export function startHttpsServer(bits = 2048) {
+export function startHttpsServer(bits = 2048, extra: Record<string, string | number> = {}) {
   const cert = makeSelfSignedCert(tempDir("pt-cert-"), bits);
   const server = startTestServer({
     PLAIN_HTTP: "False",
     CERT_FILE: `"${cert.cert}"`,
     KEY_FILE: `"${cert.key}"`,
+    ...extra,
   });
   return {
     ...server,

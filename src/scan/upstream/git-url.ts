@@ -27,6 +27,33 @@ export function urlProblem(url: string): string | null {
   return "a git URL must be scheme://…, user@host:path or an absolute path";
 }
 
+/** Transports a `git` upstream may use unless `GIT_ALLOW_PROTOCOL` says otherwise. */
+export const DEFAULT_GIT_ALLOW_PROTOCOL = "https:http:git:ssh";
+
+/**
+ * The transport git uses for `url`, in `GIT_ALLOW_PROTOCOL` words: the scheme of `scheme://…`
+ * (`ssh` also for `git+ssh://` and `ssh+git://`), the helper of `helper::address`, `ssh` for the
+ * scp-like `user@host:path`, and `file` for a local path.
+ */
+export function transportOf(url: string): string {
+  const helper = /^([A-Za-z0-9][A-Za-z0-9+.-]*)::/.exec(url);
+  if (helper?.[1]) return helper[1].toLowerCase();
+  const scheme = SCHEME_URL.exec(url)?.[1]?.toLowerCase();
+  if (scheme) return scheme === "git+ssh" || scheme === "ssh+git" ? "ssh" : scheme;
+  if (url.startsWith("/")) return "file";
+  return SCP_LIKE.test(url) ? "ssh" : "file";
+}
+
+/**
+ * Why the transport of `url` is refused by `allowed` (colon-separated, `GIT_ALLOW_PROTOCOL`
+ * syntax), or null when git may use it.
+ */
+export function transportProblem(url: string, allowed: string): string | null {
+  const transport = transportOf(url);
+  if (allowed.split(":").includes(transport)) return null;
+  return `uses the '${transport}' transport, which GIT_ALLOW_PROTOCOL ("${allowed}") does not allow; the scanner could never read it`;
+}
+
 /** `url` without credentials: `https://user:secret@host/x.git` → `https://host/x.git`. */
 export function displayUrl(url: string): string {
   return url.replace(USERINFO, "$1");
