@@ -70,6 +70,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     upstreams,
     intervalSeconds: settings.scanDbInterval,
     concurrency: settings.scanConcurrency,
+    proposals: settings.proposals,
     metrics,
     async checkTokens() {
       const [gitee, gh] = await Promise.all([forge.whoami(), github.checkToken()]);

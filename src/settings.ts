@@ -33,6 +33,8 @@ export interface Settings {
   readonly keyFile: string;
   /** How many trackings are scanned at the same time. */
   readonly scanConcurrency: number;
+  /** "rolling": new commits join the tracking's open proposal; "per-batch": one per scan. */
+  readonly proposals: "rolling" | "per-batch";
   /** Serve plain HTTP instead of HTTPS; only allowed on a loopback address. */
   readonly plainHttp: boolean;
   readonly logLevel: LogLevel;
@@ -90,6 +92,7 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   REQUEST_TIMEOUT: { required: false, describe: "seconds per forge request" },
   GIT_TIMEOUT: { required: false, describe: "seconds per git command" },
   GIT_ALLOW_PROTOCOL: { required: false, describe: "transports for git upstreams, e.g. https:ssh" },
+  PROPOSALS: { required: false, describe: '"rolling" (one open proposal) or "per-batch"' },
 };
 
 export const DEFAULTS = {
@@ -106,6 +109,7 @@ export const DEFAULTS = {
   REQUEST_TIMEOUT: 30,
   GIT_TIMEOUT: 600,
   GIT_ALLOW_PROTOCOL: DEFAULT_GIT_ALLOW_PROTOCOL,
+  PROPOSALS: "rolling",
 } as const;
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -227,6 +231,15 @@ function apiUrl(values: Map<string, RawValue>, key: string, fallback: string): s
   return value.replace(/\/+$/, "");
 }
 
+function proposalMode(values: Map<string, RawValue>): "rolling" | "per-batch" {
+  const value = optionalText(values, "PROPOSALS", DEFAULTS.PROPOSALS).toLowerCase();
+  if (value === "rolling" || value === "per-batch") return value;
+  throw new SettingsError(
+    "PROPOSALS",
+    `must be "rolling" (new commits join the open pull request) or "per-batch" (one pull request per scan), got ${JSON.stringify(value)}`,
+  );
+}
+
 function protocols(values: Map<string, RawValue>): string {
   const value = optionalText(values, "GIT_ALLOW_PROTOCOL", DEFAULTS.GIT_ALLOW_PROTOCOL);
   const names = value.split(":");
@@ -315,6 +328,7 @@ export function parseSettings(source: string): ParsedSettings {
     requestTimeout: positiveNumber(values, "REQUEST_TIMEOUT", DEFAULTS.REQUEST_TIMEOUT, false),
     gitTimeout: positiveNumber(values, "GIT_TIMEOUT", DEFAULTS.GIT_TIMEOUT, false),
     gitAllowProtocol: protocols(values),
+    proposals: proposalMode(values),
   };
   return { settings: Object.freeze(settings), warnings };
 }

@@ -50,6 +50,8 @@ export function describeResult(result: ScanResult, newest: NewestRun | null): st
       return `${name}: started: the upstream head was recorded; later commits will be proposed`;
     case "skipped-empty":
       return `${name}: only empty upstream commits arrived: nothing proposed, skipped past them`;
+    case "passed-over":
+      return `${name}: the package already carries every new upstream change: nothing proposed, skipped past them`;
     case "proposed": {
       const runs = result.runs > 1 ? ` in ${result.runs} runs, the newest` : "";
       const links = newest

@@ -131,6 +131,58 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 5,
+    name: "rolling proposals and carried patches",
+    up(db) {
+      // One row per proposal (work branch + issue + pull request) the service opened. In
+      // "rolling" mode new commits join the tracking's open proposal instead of opening another.
+      db.run(`CREATE TABLE IF NOT EXISTS proposal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        repo TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        state TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        work_branch TEXT NOT NULL,
+        issue_number TEXT NOT NULL,
+        issue_url TEXT,
+        pull_number INTEGER NOT NULL,
+        pull_url TEXT,
+        base_spec_sha TEXT,
+        successor INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        ended_at TEXT
+      )`);
+      db.run("CREATE INDEX IF NOT EXISTS proposal_tracking ON proposal(repo, branch, state)");
+      // "new" runs open a proposal; "extend" runs add commits to `proposal_id`'s.
+      addColumnIfMissing(db, "publish_run", "kind", "TEXT NOT NULL DEFAULT 'new'");
+      addColumnIfMissing(db, "publish_run", "proposal_id", "INTEGER");
+      addColumnIfMissing(db, "publish_run", "supersedes", "INTEGER");
+      addColumnIfMissing(db, "publish_run", "base_spec_sha", "TEXT");
+      // Set once the commits were compared with the package's carried patches.
+      addColumnIfMissing(db, "publish_run", "judged", "INTEGER NOT NULL DEFAULT 0");
+      // Why a commit got no patch file (e.g. "already carried as x.patch"), shown in the issue.
+      addColumnIfMissing(db, "publish_commit", "verdict", "TEXT");
+      addColumnIfMissing(db, "publish_commit", "carried_as", "TEXT");
+      // `git patch-id --stable` of each patch file a package carries, by blob sha: an unchanged
+      // file is never read again.
+      db.run(`CREATE TABLE IF NOT EXISTS carried_patch (
+        blob_sha TEXT PRIMARY KEY,
+        patch_ids TEXT NOT NULL
+      )`);
+      // Commits passed over without a proposal (every one of their changes is carried).
+      db.run(`CREATE TABLE IF NOT EXISTS passed_over (
+        repo TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        message TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (repo, branch, sha)
+      )`);
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

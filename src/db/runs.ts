@@ -6,13 +6,36 @@
  */
 import type { Database } from "bun:sqlite";
 import { insertIssue } from "./issues.ts";
+import { endProposal, openProposal } from "./proposals.ts";
 import { setScmCommit } from "./trackings.ts";
 
 export type RunState = "open" | "done" | "abandoned";
-export type RunStep = "branch" | "patches" | "spec" | "issue" | "pull" | "finish";
+export type RunStep =
+  | "branch"
+  | "patches"
+  | "spec"
+  | "issue"
+  | "pull"
+  | "finish"
+  // extend runs: check the proposal is still open, then comment on its pull request
+  | "target"
+  | "comment"
+  // a new proposal replacing an open one: close the old pull request
+  | "supersede";
+/** "new" opens a proposal; "extend" adds commits to an open one (`proposalId`). */
+export type RunKind = "new" | "extend";
 
 export interface PublishRun {
   id: number;
+  kind: RunKind;
+  /** The proposal an extend run adds to; null for a new run until it finishes. */
+  proposalId: number | null;
+  /** The open proposal a new run replaces (its pull request is closed once this one exists). */
+  supersedes: number | null;
+  /** Blob sha of the tracked branch's spec the proposal's spec was made from ("" = no spec). */
+  baseSpecSha: string | null;
+  /** The commits were compared with the package's carried patches (verdicts recorded). */
+  judged: boolean;
   repo: string;
   branch: string;
   versionControl: string;
@@ -47,6 +70,10 @@ export interface RunCommit {
   /** Patch bytes as journaled; cleared once the run is done. */
   patch: Uint8Array | null;
   uploaded: boolean;
+  /** Why the commit gets no patch file or how it fares, e.g. "already carried as x.patch". */
+  verdict: string | null;
+  /** The carried patch file with the same change, when there is one. */
+  carriedAs: string | null;
 }
 
 /** What a new run is journaled with: the batch, before any remote write. */
@@ -62,11 +89,25 @@ export interface NewRun
     | "timestamp"
     | "workBranch"
   > {
-  commits: readonly (Omit<RunCommit, "position" | "patch" | "uploaded"> & { patch: Uint8Array })[];
+  kind?: RunKind;
+  proposalId?: number | null;
+  commits: readonly (Omit<
+    RunCommit,
+    "position" | "patch" | "uploaded" | "verdict" | "carriedAs"
+  > & {
+    patch: Uint8Array;
+    verdict?: string | null;
+    carriedAs?: string | null;
+  })[];
 }
 
 interface RunRow {
   id: number;
+  kind: RunKind;
+  proposal_id: number | null;
+  supersedes: number | null;
+  base_spec_sha: string | null;
+  judged: number;
   repo: string;
   branch: string;
   version_control: string;
@@ -93,6 +134,11 @@ interface RunRow {
 function toRun(row: RunRow): PublishRun {
   return {
     id: row.id,
+    kind: row.kind,
+    proposalId: row.proposal_id,
+    supersedes: row.supersedes,
+    baseSpecSha: row.base_spec_sha,
+    judged: row.judged === 1,
     repo: row.repo,
     branch: row.branch,
     versionControl: row.version_control,
@@ -126,11 +172,11 @@ export function createRun(db: Database, run: NewRun): PublishRun {
   return db.transaction(() => {
     const stamp = now();
     const row = db
-      .query<RunRow, Record<string, string | number>>(
+      .query<RunRow, Record<string, string | number | null>>(
         `INSERT INTO publish_run (repo, branch, version_control, scm_repo, scm_branch, base_commit,
-           head_commit, timestamp, work_branch, state, step, created_at, updated_at)
+           head_commit, timestamp, work_branch, state, step, created_at, updated_at, kind, proposal_id)
          VALUES ($repo, $branch, $vc, $scm_repo, $scm_branch, $base, $head, $timestamp, $work_branch,
-           'open', 'branch', $stamp, $stamp)
+           'open', $step, $stamp, $stamp, $kind, $proposal)
          RETURNING *`,
       )
       .get({
@@ -144,26 +190,40 @@ export function createRun(db: Database, run: NewRun): PublishRun {
         timestamp: run.timestamp,
         work_branch: run.workBranch,
         stamp,
+        kind: run.kind ?? "new",
+        step: run.kind === "extend" ? "target" : "branch",
+        proposal: run.proposalId ?? null,
       });
     if (!row) throw new Error("publish run not stored");
-    const insert = db.prepare(
-      `INSERT INTO publish_commit (run_id, position, sha, date, message, url, empty, patch)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    run.commits.forEach((commit, position) => {
-      insert.run(
-        row.id,
-        position,
-        commit.sha,
-        commit.date,
-        commit.message,
-        commit.url,
-        commit.empty ? 1 : 0,
-        commit.patch,
-      );
-    });
+    insertCommits(db, row.id, 0, run.commits);
     return toRun(row);
   })();
+}
+
+function insertCommits(
+  db: Database,
+  runId: number,
+  from: number,
+  commits: NewRun["commits"] | readonly RunCommit[],
+): void {
+  const insert = db.prepare(
+    `INSERT INTO publish_commit (run_id, position, sha, date, message, url, empty, patch, verdict, carried_as)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  commits.forEach((commit, index) => {
+    insert.run(
+      runId,
+      from + index,
+      commit.sha,
+      commit.date,
+      commit.message,
+      commit.url,
+      commit.empty ? 1 : 0,
+      commit.patch,
+      commit.verdict ?? null,
+      commit.carriedAs ?? null,
+    );
+  });
 }
 
 export function getRun(db: Database, id: number): PublishRun | null {
@@ -208,11 +268,15 @@ export function runCommits(db: Database, runId: number): RunCommit[] {
         empty: number;
         patch: Uint8Array | null;
         uploaded: number;
+        verdict: string | null;
+        carried_as: string | null;
       },
       [number]
     >("SELECT * FROM publish_commit WHERE run_id = ? ORDER BY position")
     .all(runId)
     .map((row) => ({
+      verdict: row.verdict,
+      carriedAs: row.carried_as,
       position: row.position,
       sha: row.sha,
       date: row.date,
@@ -277,23 +341,134 @@ export function recordAttemptFailure(db: Database, runId: number, message: strin
  * Completes a run: the tracking's `scm_commit` advances to the run's newest commit and the issue
  * is recorded, in one transaction with the state change.
  */
-export function finishRun(db: Database, run: PublishRun): void {
+export function finishRun(
+  db: Database,
+  run: PublishRun,
+  options: { keepPatches?: boolean } = {},
+): void {
   if (!run.issueNumber) throw new Error(`run ${run.id} has no issue to record`);
   const issue = run.issueNumber;
   db.transaction(() => {
     const stamp = now();
     setScmCommit(db, run.repo, run.branch, run.headCommit);
-    insertIssue(db, {
-      issue,
-      repo: run.repo,
-      branch: run.branch,
-      pull: run.pullNumber === null ? null : String(run.pullNumber),
-      createdAt: stamp,
-    });
+    if (run.kind === "new") {
+      insertIssue(db, {
+        issue,
+        repo: run.repo,
+        branch: run.branch,
+        pull: run.pullNumber === null ? null : String(run.pullNumber),
+        createdAt: stamp,
+      });
+      const proposal = openProposal(db, run, stamp);
+      db.query("UPDATE publish_run SET proposal_id = ? WHERE id = ?").run(proposal, run.id);
+      if (run.supersedes !== null) endProposal(db, run.supersedes, "superseded", proposal);
+    } else if (run.proposalId !== null) {
+      db.query("UPDATE proposal SET updated_at = ? WHERE id = ?").run(stamp, run.proposalId);
+    }
     db.query(
       "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
     ).run(stamp, stamp, run.id);
-    // The proposal lives on the forge now; keep the journal small.
+    // The proposal lives on the forge now; keep the journal small. A rolling proposal keeps its
+    // patches until it ends: a replacement of it needs them again.
+    if (!options.keepPatches)
+      db.query("UPDATE publish_commit SET patch = NULL WHERE run_id = ?").run(run.id);
+  })();
+}
+
+export function recordBaseSpec(db: Database, runId: number, blobSha: string): void {
+  db.query("UPDATE publish_run SET base_spec_sha = ?, updated_at = ? WHERE id = ?").run(
+    blobSha,
+    now(),
+    runId,
+  );
+}
+
+/**
+ * Turns an extend run whose proposal can no longer take commits into a run that opens a new
+ * proposal: new timestamp and work branch, nothing uploaded yet. With `replacing`, the commits
+ * of that (still open) proposal go first, so the successor loses none of them.
+ */
+export function convertToNewProposal(
+  db: Database,
+  runId: number,
+  fresh: { timestamp: string; workBranch: string },
+  replacing: { proposalId: number; commits: readonly RunCommit[]; baseCommit: string } | null,
+): void {
+  db.transaction(() => {
+    if (replacing) {
+      const count = replacing.commits.length;
+      // Two steps keep (run_id, position) unique while shifting.
+      db.query("UPDATE publish_commit SET position = -position - 1 WHERE run_id = ?").run(runId);
+      db.query("UPDATE publish_commit SET position = -position - 1 + ? WHERE run_id = ?").run(
+        count,
+        runId,
+      );
+      insertCommits(db, runId, 0, replacing.commits);
+    }
+    db.query("UPDATE publish_commit SET uploaded = 0 WHERE run_id = ?").run(runId);
+    db.query(
+      `UPDATE publish_run SET kind = 'new', proposal_id = NULL, supersedes = ?, timestamp = ?,
+         work_branch = ?, step = 'branch', issue_number = NULL, issue_url = NULL,
+         pull_number = NULL, pull_url = NULL, notes = '[]', base_commit = COALESCE(?, base_commit),
+         updated_at = ?
+       WHERE id = ?`,
+    ).run(
+      replacing?.proposalId ?? null,
+      fresh.timestamp,
+      fresh.workBranch,
+      replacing?.baseCommit ?? null,
+      now(),
+      runId,
+    );
+  })();
+}
+
+/** Every commit of a proposal so far, oldest first: those of its finished runs. */
+export function proposalCommits(db: Database, proposalId: number): RunCommit[] {
+  const runs = db
+    .query<{ id: number }, [number]>(
+      "SELECT id FROM publish_run WHERE proposal_id = ? AND state = 'done' ORDER BY id",
+    )
+    .all(proposalId);
+  return runs.flatMap((run) => runCommits(db, run.id));
+}
+
+/** The run that opened a proposal (its base commit is where the proposal's commits start). */
+export function openingRun(db: Database, proposalId: number): PublishRun | null {
+  const row = db
+    .query<RunRow, [number]>(
+      "SELECT * FROM publish_run WHERE proposal_id = ? AND kind = 'new' ORDER BY id LIMIT 1",
+    )
+    .get(proposalId);
+  return row ? toRun(row) : null;
+}
+
+/** Records the commits' verdicts (by sha) and marks the run judged, in one transaction. */
+export function recordVerdicts(
+  db: Database,
+  runId: number,
+  verdicts: ReadonlyMap<string, { verdict: string; carriedAs: string | null }>,
+): void {
+  db.transaction(() => {
+    const update = db.prepare(
+      "UPDATE publish_commit SET verdict = ?, carried_as = ? WHERE run_id = ? AND sha = ?",
+    );
+    for (const [sha, judged] of verdicts) update.run(judged.verdict, judged.carriedAs, runId, sha);
+    db.query("UPDATE publish_run SET judged = 1, updated_at = ? WHERE id = ?").run(now(), runId);
+  })();
+}
+
+/**
+ * Completes a run that needs no proposal (every commit is empty or already carried): the
+ * tracking advances past its commits and nothing is written to the forge.
+ */
+export function passOverRun(db: Database, run: PublishRun): void {
+  db.transaction(() => {
+    const stamp = now();
+    setScmCommit(db, run.repo, run.branch, run.headCommit);
+    db.query(
+      "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, proposal_id = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
+    ).run(stamp, stamp, run.id);
     db.query("UPDATE publish_commit SET patch = NULL WHERE run_id = ?").run(run.id);
   })();
 }

@@ -8,6 +8,7 @@ export type ScanOutcome =
   | "unchanged" // no new upstream commit
   | "proposed" // a branch, issue and pull request were published
   | "skipped-empty" // only empty commits arrived; scm_commit advanced
+  | "passed-over" // every new commit is empty or already carried by the package; scm_commit advanced
   | "diverged" // upstream history was rewritten; needs an operator
   | "failed" // an error; the open run (if any) is retried on the next scan
   | "parked"; // the forge is rate limited; retried after its reset time

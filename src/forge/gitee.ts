@@ -12,15 +12,18 @@ import { encodePath, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
 import type {
   EnsureOutcome,
   Forge,
+  ForgeEntry,
   ForgeFile,
   ForgeIssue,
   ForgePull,
   PullRequestSpec,
+  PullState,
   RepoPath,
 } from "./types.ts";
 
 interface ContentObject {
   type?: string;
+  path?: string;
   content?: string;
   sha?: string;
 }
@@ -34,6 +37,8 @@ interface IssueObject {
 interface PullObject {
   number: number;
   html_url: string;
+  state?: string;
+  merged_at?: string | null;
   head?: { ref?: string };
   base?: { ref?: string };
 }
@@ -254,5 +259,77 @@ export class GiteeForge implements Forge {
       if (found) return { ...found, outcome: "created" as const };
       throw error;
     }
+  }
+
+  async pullState(repo: RepoPath, number: number): Promise<PullState> {
+    const { data } = await this.http.request<PullObject>("GET", `${repoApi(repo)}/pulls/${number}`);
+    // Gitee answers "merged" in `state`; `merged_at` guards against a forge that says "closed".
+    if (data.state === "merged" || data.merged_at) return "merged";
+    if (data.state === "open") return "open";
+    if (data.state === "closed") return "closed";
+    throw new TransientError("gitee", `pull request ${number}: unexpected state ${data.state}`);
+  }
+
+  async updateIssue(repo: RepoPath, number: string, body: string): Promise<void> {
+    // forge-apis §10.1: the owner-level path, with the repository in the body.
+    await this.http.request(
+      "PATCH",
+      `/repos/${encodeURIComponent(repo.owner)}/issues/${encodeURIComponent(number)}`,
+      { body: { repo: repo.name, body } },
+    );
+  }
+
+  private async hasPullComment(repo: RepoPath, number: number, body: string): Promise<boolean> {
+    const comments = await this.http.list<{ body?: string }>(
+      `${repoApi(repo)}/pulls/${number}/comments`,
+      {},
+      5,
+    );
+    return comments.some((comment) => comment.body?.trim() === body.trim());
+  }
+
+  async ensurePullComment(
+    repo: RepoPath,
+    number: number,
+    body: string,
+    mayExist: boolean,
+  ): Promise<EnsureOutcome> {
+    if (mayExist && (await this.hasPullComment(repo, number, body))) return "existed";
+    try {
+      await this.http.request("POST", `${repoApi(repo)}/pulls/${number}/comments`, {
+        body: { body },
+      });
+      return "created";
+    } catch (error) {
+      if (outcomeUnknown(error) && (await this.hasPullComment(repo, number, body)))
+        return "created";
+      throw error;
+    }
+  }
+
+  async closePull(repo: RepoPath, number: number): Promise<void> {
+    try {
+      await this.http.request("PATCH", `${repoApi(repo)}/pulls/${number}`, {
+        body: { state: "closed" },
+      });
+    } catch (error) {
+      // A lost answer, or a refusal because it is closed (or merged) already: the state decides.
+      if (outcomeUnknown(error) && (await this.pullState(repo, number)) !== "open") return;
+      throw error;
+    }
+  }
+
+  async listFiles(repo: RepoPath, branch: string, dir = ""): Promise<ForgeEntry[]> {
+    const { data } = await this.http.request<ContentObject | ContentObject[]>(
+      "GET",
+      `${repoApi(repo)}/contents/${encodePath(dir)}`,
+      { query: { ref: branch } },
+    );
+    if (!Array.isArray(data)) return [];
+    return data.flatMap((entry) =>
+      entry.type === "file" && typeof entry.path === "string" && typeof entry.sha === "string"
+        ? [{ path: entry.path, sha: entry.sha }]
+        : [],
+    );
   }
 }

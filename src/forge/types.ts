@@ -32,6 +32,15 @@ export interface ForgePull {
 
 export type EnsureOutcome = "created" | "existed" | "updated";
 
+/** A pull request is open, merged, or closed without merging. */
+export type PullState = "open" | "merged" | "closed";
+
+/** A file directly in a folder of a branch, with its git blob sha. */
+export interface ForgeEntry {
+  readonly path: string;
+  readonly sha: string;
+}
+
 export interface PullRequestSpec {
   head: string;
   base: string;
@@ -80,6 +89,25 @@ export interface Forge {
     repo: RepoPath,
     spec: PullRequestSpec,
   ): Promise<ForgePull & { outcome: EnsureOutcome }>;
+  /** Whether the pull request is still open, was merged, or was closed without merging. */
+  pullState(repo: RepoPath, number: number): Promise<PullState>;
+  /** Sets the body of an issue the service opened (a full replacement: repeating it is safe). */
+  updateIssue(repo: RepoPath, number: string, body: string): Promise<void>;
+  /**
+   * Comments on a pull request unless a comment with exactly this body is already there. The
+   * comments are read first only when `mayExist` (an earlier attempt may have posted it) or after
+   * an answer was lost, so the usual case costs one request.
+   */
+  ensurePullComment(
+    repo: RepoPath,
+    number: number,
+    body: string,
+    mayExist: boolean,
+  ): Promise<EnsureOutcome>;
+  /** Closes an open pull request without merging it (closing a closed one changes nothing). */
+  closePull(repo: RepoPath, number: number): Promise<void>;
+  /** The files directly in folder `dir` ("" = the root) of `branch`, with their blob shas. */
+  listFiles(repo: RepoPath, branch: string, dir?: string): Promise<ForgeEntry[]>;
   /** Web address of a repository, for links shown to operators. */
   webUrl(repo: RepoPath): string;
 }

@@ -9,11 +9,14 @@
  * skipped.
  */
 import type { Database } from "bun:sqlite";
+import { getProposal } from "../db/proposals.ts";
 import {
   finishRun,
   getRun,
   markUploaded,
   type PublishRun,
+  type RunCommit,
+  recordBaseSpec,
   recordIssue,
   recordNotes,
   recordPull,
@@ -25,16 +28,15 @@ import type { Forge, RepoPath } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import { downstreamRepoPath } from "../tracking-rules.ts";
 import type { KeyedMutex } from "./concurrency.ts";
-import {
-  issueBody,
-  issueTitle,
-  patchFileName,
-  pullBody,
-  pullTitle,
-  specMessage,
-  uploadMessage,
-} from "./issue-body.ts";
+import { issueTitle, patchFileName, pullTitle, specMessage, uploadMessage } from "./issue-body.ts";
+import { getsPatchFile } from "./proposal/commits.ts";
+import { extendSteps } from "./proposal/extend.ts";
+import { judgeRun } from "./proposal/judge.ts";
+import { issueBody, pullBody, supersededComment } from "./proposal/render.ts";
 import { editSpec, SpecEditError, specAlreadyHasPatches } from "./spec.ts";
+
+/** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
+export type ProposalMode = "rolling" | "per-batch";
 
 export interface PublishDeps {
   db: Database;
@@ -45,6 +47,8 @@ export interface PublishDeps {
   /** Aborted when the service stops: the run halts between steps and stays open. */
   signal?: AbortSignal;
   now?: () => Date;
+  /** Default "rolling". */
+  proposals?: ProposalMode;
 }
 
 /** Thrown between steps when the service is stopping; the run resumes on the next start. */
@@ -67,9 +71,73 @@ const SPEC_ATTEMPTS = 3;
 /** Runs (or resumes) `run` to completion. Throws the forge's typed errors; the run stays open. */
 export async function executeRun(deps: PublishDeps, initial: PublishRun): Promise<PublishRun> {
   const repo = parseRepoPath(initial.repo);
-  return deps.repoLocks.run(`${repo.owner}/${repo.name}`, () =>
-    publishSteps(deps, repo, initial.id),
+  return deps.repoLocks.run(`${repo.owner}/${repo.name}`, async () => {
+    const run = getRun(deps.db, initial.id) ?? initial;
+    if (run.state !== "open") return run;
+    if (!(await judgeRun(deps, repo, run))) return getRun(deps.db, run.id) ?? run;
+    if (run.kind === "extend") {
+      const extended = await extendSteps(deps, repo, initial.id);
+      // Null: the proposal could take no more commits and the run now opens a new one.
+      if (extended) return extended;
+    }
+    return publishSteps(deps, repo, initial.id);
+  });
+}
+
+/** Throws StoppingError when the service is stopping (checked between steps). */
+export function checkpoint(deps: PublishDeps): void {
+  if (deps.signal?.aborted) throw new StoppingError();
+}
+
+/** Uploads the `<sha>.patch` files of `commits` not uploaded yet to the work branch. */
+export async function uploadPatches(
+  deps: PublishDeps,
+  repo: RepoPath,
+  run: PublishRun,
+  commits: readonly RunCommit[],
+): Promise<void> {
+  for (const commit of commits) {
+    if (!getsPatchFile(commit) || commit.uploaded) continue;
+    checkpoint(deps);
+    if (!commit.patch)
+      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
+    const outcome = await deps.forge.ensureFile(
+      repo,
+      run.workBranch,
+      patchFileName(commit.sha),
+      commit.patch,
+      uploadMessage(run.timestamp, commit),
+    );
+    markUploaded(deps.db, run.id, commit.position);
+    deps.log.debug("patch file ready", { run: run.id, sha: commit.sha, outcome });
+  }
+}
+
+/**
+ * Closes the proposal `oldId` replaced by the run's new pull request, with a comment linking it.
+ * Both calls are safe to repeat: the comment is looked for first, closing a closed one is a no-op.
+ */
+async function closeSuperseded(
+  deps: PublishDeps,
+  repo: RepoPath,
+  oldId: number,
+  successor: { number: number; url: string },
+): Promise<void> {
+  const old = getProposal(deps.db, oldId);
+  if (!old) return;
+  const why =
+    "the spec on the tracked branch changed under it, so it could no longer merge cleanly";
+  await deps.forge.ensurePullComment(
+    repo,
+    old.pullNumber,
+    supersededComment(successor.number, successor.url, why),
+    true,
   );
+  await deps.forge.closePull(repo, old.pullNumber);
+  deps.log.info("superseded pull request closed", {
+    pull: old.pullNumber,
+    successor: successor.number,
+  });
 }
 
 async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): Promise<PublishRun> {
@@ -79,41 +147,25 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
     if (!run) throw new Error(`publish run ${runId} vanished from the journal`);
     return run;
   };
-  const checkpoint = () => {
-    if (deps.signal?.aborted) throw new StoppingError();
-  };
+  const check = () => checkpoint(deps);
   let run = current();
   if (run.state !== "open") return run;
   const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
   const commits = runCommits(db, run.id);
 
-  checkpoint();
+  check();
   setStep(db, run.id, "branch");
   const branchOutcome = await forge.ensureBranch(repo, run.workBranch, run.branch);
   log.info("work branch ready", { branch: run.workBranch, outcome: branchOutcome });
 
   setStep(db, run.id, "patches");
-  for (const commit of commits) {
-    if (commit.empty || commit.uploaded) continue;
-    checkpoint();
-    if (!commit.patch)
-      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
-    const outcome = await forge.ensureFile(
-      repo,
-      run.workBranch,
-      patchFileName(commit.sha),
-      commit.patch,
-      uploadMessage(run.timestamp, commit),
-    );
-    markUploaded(db, run.id, commit.position);
-    log.debug("patch file ready", { sha: commit.sha, outcome });
-  }
+  await uploadPatches(deps, repo, run, commits);
 
-  checkpoint();
+  check();
   setStep(db, run.id, "spec");
   await ensureSpec(deps, repo, run, commits);
 
-  checkpoint();
+  check();
   setStep(db, run.id, "issue");
   run = current();
   const issue = await forge.ensureIssue(
@@ -124,7 +176,7 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
   recordIssue(db, run.id, issue);
   log.info("issue ready", { issue: issue.number, outcome: issue.outcome });
 
-  checkpoint();
+  check();
   setStep(db, run.id, "pull");
   const pull = await forge.ensurePull(repo, {
     head: run.workBranch,
@@ -135,8 +187,14 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
   recordPull(db, run.id, pull);
   log.info("pull request ready", { pull: pull.number, outcome: pull.outcome });
 
+  if (run.supersedes !== null) {
+    check();
+    setStep(db, run.id, "supersede");
+    await closeSuperseded(deps, repo, run.supersedes, pull);
+  }
+
   setStep(db, run.id, "finish");
-  finishRun(db, current());
+  finishRun(db, current(), { keepPatches: (deps.proposals ?? "rolling") === "rolling" });
   log.info("run finished", { head: run.headCommit, commits: commits.length });
   return current();
 }
@@ -152,7 +210,7 @@ async function ensureSpec(
   commits: ReturnType<typeof runCommits>,
 ): Promise<void> {
   const patches = commits
-    .filter((commit) => !commit.empty)
+    .filter((commit) => getsPatchFile(commit))
     .map((commit) => ({
       sha: commit.sha,
       fileName: patchFileName(commit.sha),
@@ -165,6 +223,8 @@ async function ensureSpec(
     const file = await deps.forge.readFile(repo, run.workBranch, path);
     const text = file ? new TextDecoder().decode(file.content) : null;
     if (text !== null && specAlreadyHasPatches(text, patches)) return;
+    // The spec this proposal starts from: a later extension checks the tracked branch still has it.
+    recordBaseSpec(deps.db, run.id, file?.sha ?? "");
     let edited: ReturnType<typeof editSpec>;
     try {
       edited = editSpec({

@@ -3,7 +3,8 @@
  * with `scm_commit` and, when commits arrived, journal a run and publish it.
  */
 import type { Database } from "bun:sqlite";
-import { createRun, openRunFor, recordAttemptFailure } from "../db/runs.ts";
+import { openProposalFor } from "../db/proposals.ts";
+import { createRun, openRunFor, type PublishRun, recordAttemptFailure } from "../db/runs.ts";
 import { recordScan, type ScanOutcome } from "../db/status.ts";
 import { getTracking, setScmCommit, type Tracking } from "../db/trackings.ts";
 import { DivergedError, RateLimitedError, type ServiceError, TransientError } from "../errors.ts";
@@ -54,6 +55,7 @@ export async function scanTracking(
   const { db } = deps;
   const log = deps.log.child({ tracking: `${repo}:${branch}` });
   let runs = 0;
+  let passedOver = 0;
   let head: string | null = null;
   const done = (outcome: ScanOutcome, error?: string): ScanResult => {
     recordScan(db, repo, branch, { outcome, error: error ?? null, upstreamHead: head });
@@ -65,8 +67,9 @@ export async function scanTracking(
     if (open) {
       if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
       log.info("resuming publish run", { run: open.id, step: open.step, attempts: open.attempts });
-      await runWithJournal(deps, db, open.id, () => executeRun(deps, open));
-      runs++;
+      const finished = await runWithJournal(deps, db, open.id, () => executeRun(deps, open));
+      if (proposedSomething(finished)) runs++;
+      else passedOver++;
     }
 
     let tracking = getTracking(db, repo, branch);
@@ -88,19 +91,25 @@ export async function scanTracking(
       return done("started");
     }
 
-    while (tracking.scm_commit && tracking.scm_commit !== head && runs < MAX_RUNS_PER_SCAN) {
+    while (
+      tracking.scm_commit &&
+      tracking.scm_commit !== head &&
+      runs + passedOver < MAX_RUNS_PER_SCAN
+    ) {
       const base = tracking.scm_commit;
       const commits = await upstream.commitsSince(upstreamRef(tracking), base, head);
-      const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
-      const last = batch.at(-1);
+      const last = commits.slice(0, MAX_COMMITS_PER_RUN).at(-1);
       if (!last) break;
+      const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
       if (batch.every((commit) => commit.empty)) {
         // Nothing to apply; move past the empty commits without a proposal.
         setScmCommit(db, repo, branch, last.sha);
         log.info("only empty commits arrived", { from: base, to: last.sha, commits: batch.length });
       } else {
         if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
-        const timestamp = makeTimestamp();
+        const proposal =
+          (deps.proposals ?? "rolling") === "rolling" ? openProposalFor(db, repo, branch) : null;
+        const timestamp = proposal?.timestamp ?? makeTimestamp();
         const run = createRun(db, {
           repo,
           branch,
@@ -109,22 +118,27 @@ export async function scanTracking(
           scmBranch: tracking.scm_branch,
           baseCommit: base,
           timestamp,
-          workBranch: workBranchName(timestamp),
+          workBranch: proposal?.workBranch ?? workBranchName(timestamp),
+          kind: proposal ? "extend" : "new",
+          proposalId: proposal?.id ?? null,
           commits: batch,
         });
         log.info("publish run journaled", {
           run: run.id,
+          kind: run.kind,
           commits: batch.length,
           from: base,
           to: last.sha,
         });
-        await runWithJournal(deps, db, run.id, () => executeRun(deps, run));
-        runs++;
+        const finished = await runWithJournal(deps, db, run.id, () => executeRun(deps, run));
+        if (proposedSomething(finished)) runs++;
+        else passedOver++;
       }
       tracking = getTracking(db, repo, branch);
       if (!tracking) break;
     }
     if (runs > 0) return done("proposed");
+    if (passedOver > 0) return done("passed-over");
     return done(tracking?.scm_commit === head ? "unchanged" : "skipped-empty");
   } catch (error) {
     if (error instanceof StoppingError)
@@ -144,6 +158,11 @@ export async function scanTracking(
     log.error("scan failed", { error: describe(error) });
     return { ...done("failed", describe(error)), retryable: error instanceof TransientError };
   }
+}
+
+/** False for a run that finished without a proposal (every commit already carried). */
+function proposedSomething(run: PublishRun): boolean {
+  return run.issueNumber !== null;
 }
 
 /** Runs a publish attempt, recording its failure on the journaled run before passing it on. */

@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import { isWorkBranch } from "./branch-name.ts";
 import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
+import type { ProposalMode } from "./publish.ts";
 import { type ScanResult, scanTracking } from "./scan-tracking.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
@@ -25,6 +26,8 @@ export interface ScannerOptions {
   /** Seconds between scans. */
   intervalSeconds: number;
   concurrency: number;
+  /** How new commits become proposals; default "rolling". */
+  proposals?: ProposalMode;
   /** Checks the tokens at start; an AuthFailedError turns the scanner off. */
   checkTokens?: () => Promise<void>;
   /** Milliseconds a stop waits for running publish steps. */
@@ -236,6 +239,7 @@ export class Scanner {
             repoLocks: this.repoLocks,
             signal: this.abort.signal,
             upstreams: this.options.upstreams,
+            proposals: this.options.proposals,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
             metrics: this.options.metrics,

@@ -8,6 +8,7 @@
  */
 import {
   branchItem,
+  commentJson,
   commitJson,
   completeBranch,
   directoryEntry,
@@ -22,6 +23,7 @@ import {
 import {
   blobSha,
   branchFrom,
+  type CommentRecord,
   commit,
   findRepo,
   headSha,
@@ -302,6 +304,7 @@ function createIssue(world: World, request: ApiRequest): Reply {
       state: "open",
       creator: world.site.user.login,
       labels: (text(request.body, "labels") ?? "").split(",").filter(Boolean),
+      comments: [],
       createdAt: now,
       updatedAt: now,
     };
@@ -366,6 +369,7 @@ function createPull(world: World, request: ApiRequest): Reply {
       baseSha: headSha(baseBranch),
       pruneSourceBranch: flag(request.body.prune_source_branch),
       creator: world.site.user.login,
+      comments: [],
       createdAt: now,
       updatedAt: now,
     };
@@ -401,6 +405,103 @@ function getPull(world: World, request: ApiRequest): Reply {
   });
 }
 
+const ISSUE_STATES = ["open", "progressing", "closed", "rejected"] as const;
+
+/**
+ * `PATCH /repos/{owner}/issues/{number}` with `repo` in the body (forge-apis §10.1): Gitee edits
+ * issues on the owner-level path; the repository-level path has no PATCH (404).
+ */
+function updateIssue(world: World, request: ApiRequest): Reply {
+  const [, owner, , number] = request.segments;
+  const repoField = text(request.body, "repo");
+  if (!given(repoField)) return missing("repo");
+  const name = repoField.includes("/")
+    ? repoField.slice(repoField.lastIndexOf("/") + 1)
+    : repoField;
+  return withRepo(world, owner, name, (repo) => {
+    const issue = repo.issues.find((item) => item.number === number);
+    if (!issue) return reply(404, { message: "Not Found Issue" });
+    const state = text(request.body, "state");
+    // Assumption: the wording for an unknown state is not documented.
+    if (state !== undefined && !(ISSUE_STATES as readonly string[]).includes(state)) {
+      return reply(400, { message: `state is not valid: ${state}` });
+    }
+    const title = text(request.body, "title");
+    if (title !== undefined && !given(title)) return missing("title");
+    const body = text(request.body, "body");
+    Object.assign(issue, {
+      ...(title !== undefined ? { title } : {}),
+      ...(body !== undefined ? { body } : {}),
+      ...(state !== undefined ? { state } : {}),
+      updatedAt: Date.now(),
+    });
+    return reply(200, issueJson(world.site, repo, issue));
+  });
+}
+
+/** `PATCH /repos/{owner}/{repo}/pulls/{number}`: title, body, state open/closed. */
+function updatePull(world: World, request: ApiRequest): Reply {
+  const [, owner, name, , number] = request.segments;
+  return withRepo(world, owner, name, (repo) => {
+    const pull = repo.pulls.find((item) => String(item.number) === number);
+    if (!pull) return reply(404, { message: "Not Found PullRequest" });
+    // Assumption: the status and wording for changing a merged pull request are not documented.
+    if (pull.state === "merged") return reply(400, { message: "Pull Request 已经合并，不能修改" });
+    const state = text(request.body, "state");
+    if (state !== undefined && state !== "open" && state !== "closed") {
+      return reply(400, { message: `state is not valid: ${state}` });
+    }
+    const title = text(request.body, "title");
+    const body = text(request.body, "body");
+    Object.assign(pull, {
+      ...(title !== undefined ? { title } : {}),
+      ...(body !== undefined ? { body } : {}),
+      ...(state !== undefined ? { state } : {}),
+      updatedAt: Date.now(),
+    });
+    return reply(200, pullJson(world.site, repo, pull));
+  });
+}
+
+/** The issue or pull request a comments path names, or the 404 for it. */
+function commentTarget(
+  world: World,
+  request: ApiRequest,
+): Reply | { repo: RepoState; comments: CommentRecord[] } {
+  const [, owner, name, kind, number] = request.segments;
+  const repo = owner && name ? findRepo(world.store, owner, name) : undefined;
+  if (!repo) return NOT_FOUND_PROJECT;
+  if (kind === "issues") {
+    const issue = repo.issues.find((item) => item.number === number);
+    return issue ? { repo, comments: issue.comments } : reply(404, { message: "Not Found Issue" });
+  }
+  const pull = repo.pulls.find((item) => String(item.number) === number);
+  return pull
+    ? { repo, comments: pull.comments }
+    : reply(404, { message: "Not Found PullRequest" });
+}
+
+function listComments(world: World, request: ApiRequest): Reply {
+  const target = commentTarget(world, request);
+  if ("status" in target) return target;
+  return paginate(target.comments, request.query, (comment) => commentJson(world.site, comment));
+}
+
+function createComment(world: World, request: ApiRequest): Reply {
+  const target = commentTarget(world, request);
+  if ("status" in target) return target;
+  const body = text(request.body, "body");
+  if (!given(body)) return missing("body");
+  const comment: CommentRecord = {
+    id: takeId(world.store),
+    body,
+    creator: world.site.user.login,
+    createdAt: Date.now(),
+  };
+  target.comments.push(comment);
+  return reply(201, commentJson(world.site, comment));
+}
+
 /** The handler for a method and decoded path, or null (Gitee then answers 404 Not Found). */
 export function findRoute(method: string, segments: string[]): Handler | null {
   const [root, , , resource] = segments;
@@ -409,6 +510,12 @@ export function findRoute(method: string, segments: string[]): Handler | null {
   if (segments.length === 3) {
     if (method === "GET") return getRepo;
     return method === "POST" && segments[2] === "issues" ? createIssue : null;
+  }
+  if (segments.length === 4 && segments[2] === "issues" && method === "PATCH") return updateIssue;
+  if (segments.length === 6 && segments[5] === "comments") {
+    if (resource !== "issues" && resource !== "pulls") return null;
+    if (method === "GET") return listComments;
+    return method === "POST" ? createComment : null;
   }
   const deep = segments.length > 4;
   switch (`${method} ${resource}${deep ? "/*" : ""}`) {
@@ -437,6 +544,8 @@ export function findRoute(method: string, segments: string[]): Handler | null {
       return createPull;
     case "GET pulls/*":
       return segments.length === 5 ? getPull : null;
+    case "PATCH pulls/*":
+      return segments.length === 5 ? updatePull : null;
     default:
       return null;
   }

@@ -7,6 +7,7 @@
 import {
   type BranchState,
   blobSha,
+  type CommentRecord,
   type CommitRecord,
   headSha,
   type IssueRecord,
@@ -241,6 +242,16 @@ export function directoryEntry(
   };
 }
 
+export function commentJson(site: Site, comment: CommentRecord) {
+  return {
+    id: comment.id,
+    body: comment.body,
+    user: userBasic(site, comment.creator),
+    created_at: giteeTime(comment.createdAt),
+    updated_at: giteeTime(comment.createdAt),
+  };
+}
+
 export function issueJson(site: Site, repo: RepoState, issue: IssueRecord) {
   const api = `${repoApi(site, repo)}/issues/${issue.number}`;
   return {
@@ -269,7 +280,7 @@ export function issueJson(site: Site, repo: RepoState, issue: IssueRecord) {
     deadline: null,
     finished_at: null,
     scheduled_time: 0,
-    comments: 0,
+    comments: issue.comments.length,
     priority: 0,
     issue_type: "任务",
     security_hole: false,

@@ -23,6 +23,15 @@ export interface BranchState {
   commits: CommitRecord[];
 }
 
+/** A comment on an issue or a pull request. */
+export interface CommentRecord {
+  id: number;
+  body: string;
+  creator: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
 export interface IssueRecord {
   id: number;
   /** Gitee's issue "number" is a string such as `I6D3AV`. */
@@ -33,6 +42,7 @@ export interface IssueRecord {
   /** Login of the author. */
   creator: string;
   labels: string[];
+  comments: CommentRecord[];
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;
@@ -52,6 +62,7 @@ export interface PullRecord {
   baseSha: string;
   pruneSourceBranch: boolean;
   creator: string;
+  comments: CommentRecord[];
   createdAt: number;
   updatedAt: number;
 }

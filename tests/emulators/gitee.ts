@@ -138,6 +138,8 @@ export interface GiteeEmulator {
   ): IssueRecord;
   setIssueState(repo: string, number: string, state: IssueState): void;
   setPullState(repo: string, number: number, state: PullState): void;
+  /** Merges a pull request as a maintainer would: the base branch takes the head's files. */
+  mergePull(repo: string, number: number): void;
   repo(path: string): RepoSnapshot;
   /** Arms a fault for matching requests (first armed match wins). */
   fault(matcher: FaultMatcher, fault: GiteeFault): void;
@@ -235,8 +237,12 @@ function snapshot(repo: RepoState): RepoSnapshot {
     fullName: `${repo.owner}/${repo.name}`,
     defaultBranch: repo.defaultBranch,
     branches,
-    issues: repo.issues.map((issue) => ({ ...issue, labels: [...issue.labels] })),
-    pulls: repo.pulls.map((pull) => ({ ...pull })),
+    issues: repo.issues.map((issue) => ({
+      ...issue,
+      labels: [...issue.labels],
+      comments: [...issue.comments],
+    })),
+    pulls: repo.pulls.map((pull) => ({ ...pull, comments: [...pull.comments] })),
   };
 }
 
@@ -386,6 +392,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
         state: fields.state ?? "open",
         creator: fields.creator ?? user.login,
         labels: [],
+        comments: [],
         createdAt: now,
         updatedAt: now,
       };
@@ -401,6 +408,18 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
       const pull = requireRepo(store, repoPath).pulls.find((item) => item.number === number);
       if (!pull) throw new Error(`${repoPath} has no pull request ${number}`);
       Object.assign(pull, { state, updatedAt: Date.now() });
+    },
+    mergePull(repoPath, number) {
+      const repo = requireRepo(store, repoPath);
+      const pull = repo.pulls.find((item) => item.number === number);
+      if (!pull) throw new Error(`${repoPath} has no pull request ${number}`);
+      const head = requireBranch(repo, pull.head);
+      const base = requireBranch(repo, pull.base);
+      commit(store, base, `Merge pull request !${number}`, (files) => {
+        files.clear();
+        for (const [path, bytes] of head.files) files.set(path, bytes);
+      });
+      Object.assign(pull, { state: "merged", updatedAt: Date.now() });
     },
     repo: (path) => snapshot(requireRepo(store, path)),
     fault(matcher, fault) {

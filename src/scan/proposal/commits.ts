@@ -1,0 +1,28 @@
+/**
+ * The commit list of a proposal: every upstream commit it covers, oldest first, each with an
+ * optional verdict — why it gets no patch file ("already carried as x.patch") or how it fares
+ * when applied. Checks that judge commits (carried patches, apply check, filters) set verdicts;
+ * the renderers show them; the publish pipeline only moves the list around.
+ */
+
+export interface ProposalCommit {
+  sha: string;
+  date: string;
+  message: string;
+  url: string | null;
+  /** No change at all: no patch file. */
+  empty: boolean;
+  /** Shown beside the message, e.g. "already carried as backport-fix.patch". */
+  verdict?: string | null;
+  /** The package already carries this change in that file: no patch file, no Patch line. */
+  carriedAs?: string | null;
+}
+
+/** Whether the proposal gets a `<sha>.patch` file and a Patch line for this commit. */
+export function getsPatchFile(commit: ProposalCommit): boolean {
+  return !commit.empty && !commit.carriedAs;
+}
+
+export function carriedVerdict(file: string): string {
+  return `already carried as ${file}`;
+}

@@ -1,0 +1,215 @@
+/**
+ * Extending a rolling proposal: new upstream commits join the tracking's open pull request —
+ * their patch files go onto its work branch, its spec is made again from the tracked branch's
+ * spec with every commit of the proposal (so Release is bumped once and there is one changelog
+ * entry), its issue lists every commit, and a comment on the pull request says what was added.
+ *
+ * Journaled like a publish run, each step an ensure, so a retry after a crash or a lost answer
+ * repeats nothing. When the proposal can take no more commits — its pull request was merged or
+ * closed, or the tracked branch's spec changed under it — the run is turned into one that opens a
+ * new proposal (replacing the open one in the last case) and the caller publishes that.
+ */
+import { endProposal, getProposal, type Proposal } from "../../db/proposals.ts";
+import {
+  convertToNewProposal,
+  finishRun,
+  getRun,
+  openingRun,
+  type PublishRun,
+  proposalCommits,
+  type RunCommit,
+  recordIssue,
+  recordNotes,
+  recordPull,
+  runCommits,
+  setStep,
+} from "../../db/runs.ts";
+import { ConflictError } from "../../errors.ts";
+import type { ForgeFile, RepoPath } from "../../forge/types.ts";
+import { makeTimestamp, workBranchName } from "../branch-name.ts";
+import { patchFileName, specMessage } from "../issue-body.ts";
+import { checkpoint, type PublishDeps, uploadPatches } from "../publish.ts";
+import { editSpec, SpecEditError } from "../spec.ts";
+import { getsPatchFile } from "./commits.ts";
+import { extensionComment, issueBody } from "./render.ts";
+
+const SPEC_ATTEMPTS = 3;
+
+/**
+ * Runs (or resumes) an extend run. Returns the finished run, or null when the run was turned into
+ * one that opens a new proposal (the caller then publishes it as such).
+ */
+export async function extendSteps(
+  deps: PublishDeps,
+  repo: RepoPath,
+  runId: number,
+): Promise<PublishRun | null> {
+  const { db, forge } = deps;
+  const current = () => {
+    const run = getRun(db, runId);
+    if (!run) throw new Error(`publish run ${runId} vanished from the journal`);
+    return run;
+  };
+  let run = current();
+  if (run.state !== "open" || run.kind !== "extend") return run.state === "open" ? null : run;
+  const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
+  const resumedAt = run.step;
+  const proposal = run.proposalId === null ? null : getProposal(db, run.proposalId);
+  const fresh = () => {
+    const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
+    return { timestamp, workBranch: workBranchName(timestamp) };
+  };
+  if (proposal?.state !== "open") {
+    convertToNewProposal(db, run.id, fresh(), null);
+    return null;
+  }
+
+  // Every attempt first checks the proposal can still take commits: a maintainer may have merged
+  // or closed it since the last one.
+  checkpoint(deps);
+  setStep(db, run.id, "target");
+  const state = await forge.pullState(repo, proposal.pullNumber);
+  if (state !== "open") {
+    endProposal(db, proposal.id, state === "merged" ? "merged" : "declined");
+    log.info("proposal ended; the new commits open a new one", {
+      pull: proposal.pullNumber,
+      state,
+    });
+    convertToNewProposal(db, run.id, fresh(), null);
+    return null;
+  }
+  const specPath = `${repo.name}.spec`;
+  const base = await forge.readFile(repo, run.branch, specPath);
+  if (proposal.baseSpecSha !== null && (base?.sha ?? "") !== proposal.baseSpecSha) {
+    const earlier = await withPatches(deps, repo, proposal, proposalCommits(db, proposal.id));
+    const opening = openingRun(db, proposal.id);
+    convertToNewProposal(db, run.id, fresh(), {
+      proposalId: proposal.id,
+      commits: earlier,
+      baseCommit: opening?.baseCommit ?? run.baseCommit,
+    });
+    log.info("the tracked spec changed under the open proposal; replacing it", {
+      pull: proposal.pullNumber,
+    });
+    return null;
+  }
+  // The run writes to the proposal's branch, issue and pull request.
+  recordIssue(db, run.id, { number: proposal.issueNumber, url: proposal.issueUrl ?? "" });
+  recordPull(db, run.id, { number: proposal.pullNumber, url: proposal.pullUrl ?? "" });
+  const onProposal = { ...current(), workBranch: proposal.workBranch };
+
+  checkpoint(deps);
+  setStep(db, run.id, "patches");
+  const added = runCommits(db, run.id);
+  await uploadPatches(deps, repo, onProposal, added);
+
+  checkpoint(deps);
+  setStep(db, run.id, "spec");
+  const all = [...proposalCommits(db, proposal.id), ...added];
+  await ensureProposalSpec(deps, repo, onProposal, proposal, base, all);
+
+  checkpoint(deps);
+  setStep(db, run.id, "issue");
+  run = current();
+  await forge.updateIssue(repo, proposal.issueNumber, issueBody(all, run.notes));
+  log.info("issue updated", { issue: proposal.issueNumber, commits: all.length });
+
+  checkpoint(deps);
+  setStep(db, run.id, "comment");
+  const outcome = await forge.ensurePullComment(
+    repo,
+    proposal.pullNumber,
+    extensionComment(added, proposal.issueNumber),
+    resumedAt === "comment",
+  );
+  log.info("pull request extended", { pull: proposal.pullNumber, added: added.length, outcome });
+
+  setStep(db, run.id, "finish");
+  finishRun(db, current(), { keepPatches: true });
+  return current();
+}
+
+/**
+ * Writes the proposal's spec: the tracked branch's spec (`base`) edited for every commit of the
+ * proposal at once. Equal text on the work branch means an earlier attempt already wrote it.
+ */
+async function ensureProposalSpec(
+  deps: PublishDeps,
+  repo: RepoPath,
+  run: PublishRun,
+  proposal: Proposal,
+  base: ForgeFile | null,
+  commits: readonly RunCommit[],
+): Promise<void> {
+  const first = commits[0];
+  const last = commits.at(-1);
+  if (!first || !last) return;
+  const path = `${repo.name}.spec`;
+  let text: string;
+  try {
+    const edited = editSpec({
+      spec: base ? new TextDecoder().decode(base.content) : null,
+      packageName: repo.name,
+      patches: commits
+        .filter(getsPatchFile)
+        .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
+      fromSha: first.sha,
+      toSha: last.sha,
+      date: (deps.now ?? (() => new Date()))(),
+    });
+    recordNotes(deps.db, run.id, edited.notes);
+    text = edited.text;
+  } catch (error) {
+    if (!(error instanceof SpecEditError)) throw error;
+    recordNotes(deps.db, run.id, [
+      `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
+    ]);
+    return;
+  }
+  const bytes = new TextEncoder().encode(text);
+  for (let attempt = 1; ; attempt++) {
+    const work = await deps.forge.readFile(repo, proposal.workBranch, path);
+    if (work && new TextDecoder().decode(work.content) === text) return;
+    try {
+      await deps.forge.writeFile(
+        repo,
+        proposal.workBranch,
+        path,
+        bytes,
+        specMessage(proposal.timestamp, work === null),
+        work?.sha ?? null,
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= SPEC_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * The proposal's commits with their patch bytes, for a successor. The journal keeps them while
+ * the proposal is open; one journaled before that (or by per-batch mode) is read back from the
+ * proposal's work branch.
+ */
+async function withPatches(
+  deps: PublishDeps,
+  repo: RepoPath,
+  proposal: Proposal,
+  commits: readonly RunCommit[],
+): Promise<RunCommit[]> {
+  const out: RunCommit[] = [];
+  for (const commit of commits) {
+    if (!getsPatchFile(commit) || commit.patch) {
+      out.push(commit);
+      continue;
+    }
+    const file = await deps.forge.readFile(repo, proposal.workBranch, patchFileName(commit.sha));
+    if (!file) {
+      throw new Error(
+        `cannot replace pull request ${proposal.pullNumber}: ${patchFileName(commit.sha)} is neither journaled nor on ${proposal.workBranch}`,
+      );
+    }
+    out.push({ ...commit, patch: file.content });
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * What a proposal shows on the forge besides its files: the issue's commit table (with each
+ * commit's verdict), the pull request body, and the comments that tell reviewers what changed.
+ * Titles stay in issue-body.ts: they keep the original's exact shape.
+ */
+import type { ProposalCommit } from "./commits.ts";
+
+/**
+ * A commit message as one markdown table cell: no line breaks (`<br>` instead), and nothing that
+ * could end the cell (`|`) or be read as HTML (`<`, `>`, `&` — "Signed-off-by: A <a@b>" would
+ * otherwise vanish as an unknown tag).
+ */
+export function tableCell(text: string): string {
+  return text
+    .replace(/\r/g, "")
+    .trim()
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, "<br>");
+}
+
+function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+/** Why a commit row has no patch file, or its verdict, in parentheses after the message. */
+function remark(commit: ProposalCommit): string {
+  if (commit.empty) return " (empty commit: no patch file)";
+  if (commit.carriedAs)
+    return ` (${tableCell(`already carried as ${commit.carriedAs}`)}: no patch file)`;
+  if (commit.verdict) return ` (${tableCell(commit.verdict)})`;
+  return "";
+}
+
+/** The issue body: the `| Commit | Datetime | Message |` table, then the notes as a list. */
+export function issueBody(
+  commits: readonly ProposalCommit[],
+  notes: readonly string[] = [],
+): string {
+  const rows = commits.map((commit) => {
+    const short = shortSha(commit.sha);
+    const link = commit.url ? `[${short}](${commit.url})` : short;
+    return `| ${link} | ${commit.date} | ${tableCell(commit.message)}${remark(commit)} |`;
+  });
+  const table = ["| Commit | Datetime | Message |", "| ------ | ------ | ------ |", ...rows].join(
+    "\n",
+  );
+  if (notes.length === 0) return `${table}\n`;
+  return `${table}\n\n${notes.map((note) => `- ${note}`).join("\n")}\n`;
+}
+
+/** The pull request body: `#<issue>`, which Gitee links to the issue. */
+export function pullBody(issueNumber: string): string {
+  return `#${issueNumber}`;
+}
+
+function subject(message: string): string {
+  return (message.split("\n")[0] ?? "").trim();
+}
+
+/**
+ * The comment on an open pull request when commits joined it. Its first line names the range,
+ * so the comment is recognisable when a retry has to find out whether it was posted.
+ */
+export function extensionComment(added: readonly ProposalCommit[], issueNumber: string): string {
+  const first = added[0];
+  const last = added.at(-1);
+  if (!first || !last) return "";
+  const lines = added.map(
+    (commit) =>
+      `- ${shortSha(commit.sha)} ${subject(commit.message)}${commit.carriedAs ? ` (already carried as ${commit.carriedAs})` : ""}`,
+  );
+  const count = added.length === 1 ? "1 upstream commit" : `${added.length} upstream commits`;
+  return [
+    `[patch tracking] added ${shortSha(first.sha)}..${shortSha(last.sha)}: ${count}`,
+    "",
+    ...lines,
+    "",
+    `#${issueNumber} lists every commit of this pull request.`,
+  ].join("\n");
+}
+
+/** The comment that closes a proposal replaced by a successor. */
+export function supersededComment(
+  successorPull: number,
+  successorUrl: string,
+  why: string,
+): string {
+  return `[patch tracking] superseded by !${successorPull} (${successorUrl}): ${why}. Its commits are all in the new pull request.`;
+}

@@ -1,0 +1,282 @@
+/**
+ * Rolling proposals against the Gitee emulator and a real upstream repository: new commits join
+ * the tracking's open pull request; a merged or closed one makes the next commits start afresh;
+ * a spec changed under an open proposal replaces it; "per-batch" keeps one proposal per scan.
+ */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { listIssues } from "../src/db/issues.ts";
+import { openProposalFor, proposalsFor } from "../src/db/proposals.ts";
+import { GitRepo } from "./helpers/git-repo.ts";
+import { rpmspecParse } from "./helpers/rpmspec.ts";
+import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
+
+const world = await makeWorld();
+let fileCounter = 0;
+
+/** A new upstream commit touching a file of its own (so every patch applies in any order). */
+function upstreamCommit(subject: string): Promise<string> {
+  fileCounter++;
+  return world.upstream.commit(subject, { [`src/f${fileCounter}.c`]: `int f${fileCounter};\n` });
+}
+
+/** `src-openeuler/<name>`, tracked from the current upstream head. */
+async function newPackage(name: string, spec = packageSpec(name)): Promise<string> {
+  const head = await world.upstream.head();
+  world.gitee.addRepo(`src-openeuler/${name}`, { files: { [`${name}.spec`]: spec } });
+  trackPackage(world.db, name, head);
+  return head;
+}
+
+function repoOf(name: string) {
+  return world.gitee.repo(`src-openeuler/${name}`);
+}
+
+/** The patch files the spec declares, in declaration order. */
+function declaredPatches(spec: string): string[] {
+  return [...spec.matchAll(/^Patch\d+:\s+(\S+)$/gm)].map((match) => match[1] ?? "");
+}
+
+/** Applies the work branch's patches in spec order onto `base`; returns the resulting tree. */
+async function rebuiltTree(name: string, workBranch: string, base: string): Promise<string> {
+  const files = repoOf(name).branches[workBranch]!.files;
+  const clone = await GitRepo.clone(
+    world.upstream.dir,
+    join(world.dir, `rebuild-${name}-${++fileCounter}`),
+  );
+  await clone.git(["checkout", "-q", base]);
+  const patches = declaredPatches(files[`${name}.spec`]!.text).map((file) => {
+    const patch = files[file];
+    if (!patch) throw new Error(`${file} is declared but not on ${workBranch}`);
+    return patch.bytes;
+  });
+  await clone.am(patches);
+  return clone.tree();
+}
+
+describe("rolling proposals (the default)", () => {
+  test("a second batch while the pull request is open joins it", async () => {
+    const base = await newPackage("roll");
+    const first = [await upstreamCommit("Fix one"), await upstreamCommit("Fix two")];
+    expect((await world.scan("roll")).outcome).toBe("proposed");
+    const second = [await upstreamCommit("Fix three"), await upstreamCommit("Fix four | pipe")];
+    world.gitee.resetLog();
+    expect((await world.scan("roll")).outcome).toBe("proposed");
+    const all = [...first, ...second];
+
+    const repo = repoOf("roll");
+    expect(repo.pulls).toHaveLength(1);
+    expect(repo.issues).toHaveLength(1);
+    const pull = repo.pulls[0]!;
+    expect(pull.state).toBe("open");
+    const files = repo.branches[pull.head]!.files;
+    const spec = files["roll.spec"]!.text;
+    // Release bumped once relative to the tracked branch; Patch lines continue in order.
+    expect(spec).toContain("Release:        2\n");
+    expect(declaredPatches(spec)).toEqual(all.map((sha) => `${sha}.patch`));
+    all.forEach((sha, index) => {
+      expect(spec).toMatch(new RegExp(`^Patch${6000 + index}:\\s+${sha}\\.patch$`, "m"));
+    });
+    // One changelog entry covering the whole proposal.
+    expect(spec.match(/^\* /gm)).toHaveLength(2);
+    expect(spec).toContain(
+      `- append patch file of upstream repository from <${all[0]}> to <${all[3]}>`,
+    );
+    const parsed = rpmspecParse(spec, { sources: all.map((sha) => `${sha}.patch`) });
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.ok).toBe(true);
+    expect(await rebuiltTree("roll", pull.head, base)).toBe(await world.upstream.tree());
+
+    // The issue lists every commit; the pull request got one comment naming the added ones.
+    const issue = repo.issues[0]!;
+    for (const sha of all) expect(issue.body).toContain(`| [${sha.slice(0, 7)}](`);
+    expect(issue.body).toContain("Fix four \\| pipe");
+    expect(pull.comments).toHaveLength(1);
+    expect(pull.comments[0]!.body).toStartWith(
+      `[patch tracking] added ${second[0]!.slice(0, 7)}..${second[1]!.slice(0, 7)}: 2 upstream commits`,
+    );
+    expect(pull.comments[0]!.body).toContain(`#${issue.number}`);
+    // The extension wrote patches, the spec, the issue and a comment — no branch, issue or pull.
+    const writes = world.gitee.writes().map((request) => `${request.method} ${request.path}`);
+    expect(writes.filter((write) => /\/branches$|\/pulls$|\/issues$/.test(write))).toEqual([]);
+    expect(writes.filter((write) => write.startsWith("PATCH"))).toEqual([
+      `PATCH /repos/src-openeuler/issues/${issue.number}`,
+    ]);
+    expect(world.tracking("roll")!.scm_commit).toBe(all[3]!);
+    expect(listIssues(world.db, { repo: "src-openeuler/roll" })).toHaveLength(1);
+    expect(openProposalFor(world.db, "src-openeuler/roll", "master")?.pullNumber).toBe(pull.number);
+  });
+
+  test("after a merge the next commits open a new proposal from the tracked branch", async () => {
+    await newPackage("merged");
+    const first = await upstreamCommit("Merged fix");
+    await world.scan("merged");
+    world.gitee.mergePull("src-openeuler/merged", 1);
+    const next = await upstreamCommit("Later fix");
+    expect((await world.scan("merged")).outcome).toBe("proposed");
+
+    const repo = repoOf("merged");
+    expect(repo.pulls.map((pull) => pull.state)).toEqual(["merged", "open"]);
+    const fresh = repo.pulls[1]!;
+    const spec = repo.branches[fresh.head]!.files["merged.spec"]!.text;
+    // Built on the merged spec: the merged patch stays, the new one follows, Release once more.
+    expect(declaredPatches(spec)).toEqual([`${first}.patch`, `${next}.patch`]);
+    expect(spec).toContain("Release:        3\n");
+    expect(repo.pulls[0]!.comments).toEqual([]);
+    expect(proposalsFor(world.db, "src-openeuler/merged", "master").map((p) => p.state)).toEqual([
+      "open",
+      "merged",
+    ]);
+  });
+
+  test("a pull request closed without merging declines its commits for good", async () => {
+    await newPackage("declined");
+    const declined = await upstreamCommit("Unwanted change");
+    await world.scan("declined");
+    world.gitee.setPullState("src-openeuler/declined", 1, "closed");
+    const before = repoOf("declined").pulls[0]!;
+    const next = await upstreamCommit("Wanted change");
+    expect((await world.scan("declined")).outcome).toBe("proposed");
+
+    const repo = repoOf("declined");
+    expect(repo.pulls).toHaveLength(2);
+    // The closed one is left exactly as it was.
+    expect(repo.pulls[0]).toEqual(before);
+    const fresh = repo.pulls[1]!;
+    expect(fresh.state).toBe("open");
+    const files = repo.branches[fresh.head]!.files;
+    expect(declaredPatches(files["declined.spec"]!.text)).toEqual([`${next}.patch`]);
+    expect(files[`${declined}.patch`]).toBeUndefined();
+    expect(repo.issues[1]!.body).not.toContain(declined.slice(0, 7));
+    expect(proposalsFor(world.db, "src-openeuler/declined", "master")[1]?.state).toBe("declined");
+  });
+
+  test("a spec changed under the open proposal replaces it, losing no commit", async () => {
+    await newPackage("moved");
+    const first = await upstreamCommit("First fix");
+    await world.scan("moved");
+    // A maintainer bumps the package on the tracked branch meanwhile.
+    world.gitee.setFile(
+      "src-openeuler/moved",
+      "master",
+      "moved.spec",
+      packageSpec("moved", "5").replace("Version:        1.2.3", "Version:        1.3.0"),
+    );
+    const next = await upstreamCommit("Second fix");
+    expect((await world.scan("moved")).outcome).toBe("proposed");
+
+    const repo = repoOf("moved");
+    expect(repo.pulls.map((pull) => pull.state)).toEqual(["closed", "open"]);
+    const successor = repo.pulls[1]!;
+    const spec = repo.branches[successor.head]!.files["moved.spec"]!.text;
+    expect(spec).toContain("Version:        1.3.0\n");
+    expect(spec).toContain("Release:        6\n");
+    expect(declaredPatches(spec)).toEqual([`${first}.patch`, `${next}.patch`]);
+    const closing = repo.pulls[0]!.comments;
+    expect(closing).toHaveLength(1);
+    expect(closing[0]!.body).toContain(`superseded by !${successor.number}`);
+    const states = proposalsFor(world.db, "src-openeuler/moved", "master").map((p) => p.state);
+    expect(states).toEqual(["open", "superseded"]);
+    expect(repo.issues[1]!.body).toContain(first.slice(0, 7));
+  });
+});
+
+describe("per-batch proposals", () => {
+  test('PROPOSALS = "per-batch" opens one proposal per scan, as before', async () => {
+    await newPackage("batches");
+    world.deps.proposals = "per-batch";
+    try {
+      const first = await upstreamCommit("Batch one");
+      await world.scan("batches");
+      const second = await upstreamCommit("Batch two");
+      await world.scan("batches");
+      const repo = repoOf("batches");
+      expect(repo.pulls.map((pull) => pull.state)).toEqual(["open", "open"]);
+      expect(repo.issues).toHaveLength(2);
+      const specs = repo.pulls.map((pull) => repo.branches[pull.head]!.files["batches.spec"]!.text);
+      // Each made from the tracked branch: same Release, one patch each.
+      expect(specs.map((spec) => declaredPatches(spec))).toEqual([
+        [`${first}.patch`],
+        [`${second}.patch`],
+      ]);
+      for (const spec of specs) expect(spec).toContain("Release:        2\n");
+    } finally {
+      world.deps.proposals = undefined;
+    }
+  });
+});
+
+describe("already carried patches", () => {
+  /** The upstream change of `sha` re-written as a maintainer's back-port: other header and name. */
+  async function backport(sha: string): Promise<string> {
+    const diff = await world.upstream.git(["diff", `${sha}~1`, sha]);
+    return `From: Maintainer <m@example.org>\nSubject: [PATCH] backport: fix null crash\n\nReworded by hand.\n---\n${diff}`;
+  }
+
+  test("a commit the package carries under another name is not proposed; the issue names it", async () => {
+    const carried = await upstreamCommit("Fix null crash");
+    const fresh = await upstreamCommit("Another fix");
+    const spec = packageSpec("carrier").replace(
+      "Source0:        %{name}-%{version}.tar.gz\n",
+      "Source0:        %{name}-%{version}.tar.gz\nPatch0001:      backport-fix-null-crash.patch\n",
+    );
+    world.gitee.addRepo("src-openeuler/carrier", {
+      files: {
+        "carrier.spec": spec,
+        "backport-fix-null-crash.patch": await backport(carried),
+      },
+    });
+    trackPackage(world.db, "carrier", await parentOf(carried));
+    expect((await world.scan("carrier")).outcome).toBe("proposed");
+    const repo = repoOf("carrier");
+    const pull = repo.pulls[0]!;
+    const files = repo.branches[pull.head]!.files;
+    expect(files[`${carried}.patch`]).toBeUndefined();
+    expect(files[`${fresh}.patch`]).toBeDefined();
+    expect(declaredPatches(files["carrier.spec"]!.text)).toEqual([
+      "backport-fix-null-crash.patch",
+      `${fresh}.patch`,
+    ]);
+    expect(repo.issues[0]!.body).toContain(`| [${carried.slice(0, 7)}](`);
+    expect(repo.issues[0]!.body).toContain(
+      "Fix null crash (already carried as backport-fix-null-crash.patch: no patch file)",
+    );
+  });
+
+  test("when every new commit is carried nothing is proposed and the position advances", async () => {
+    const carried = await upstreamCommit("Fix leak");
+    const spec = packageSpec("allcarried").replace(
+      "Source0:        %{name}-%{version}.tar.gz\n",
+      "Source0:        %{name}-%{version}.tar.gz\nPatch1:         0001-fix-leak.patch\n",
+    );
+    world.gitee.addRepo("src-openeuler/allcarried", {
+      files: { "allcarried.spec": spec, "0001-fix-leak.patch": await backport(carried) },
+    });
+    trackPackage(world.db, "allcarried", await parentOf(carried));
+    world.gitee.resetLog();
+    expect((await world.scan("allcarried")).outcome).toBe("passed-over");
+    expect(world.gitee.writes()).toEqual([]);
+    expect(world.tracking("allcarried")!.scm_commit).toBe(carried);
+    expect(repoOf("allcarried").pulls).toEqual([]);
+    // The carried file was read once; a later scan knows it by its blob sha.
+    const reads = world.gitee.requests.filter((request) =>
+      request.path.endsWith("/0001-fix-leak.patch"),
+    );
+    expect(reads).toHaveLength(1);
+    const again = await upstreamCommit("Unrelated");
+    world.gitee.resetLog();
+    trackPackage(world.db, "allcarried", await parentOf(carried));
+    await world.scan("allcarried");
+    expect(
+      world.gitee.requests.filter((request) => request.path.endsWith("/0001-fix-leak.patch")),
+    ).toEqual([]);
+    const pull = repoOf("allcarried").pulls[0]!;
+    expect(
+      declaredPatches(repoOf("allcarried").branches[pull.head]!.files["allcarried.spec"]!.text),
+    ).toEqual(["0001-fix-leak.patch", `${again}.patch`]);
+  });
+});
+
+async function parentOf(sha: string): Promise<string> {
+  return world.upstream.head(`${sha}~1`);
+}
