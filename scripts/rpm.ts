@@ -86,7 +86,7 @@ try {
   const stage = join(work, name);
   mkdirSync(join(stage, "bin"), { recursive: true });
   copyFileSync(binary, join(stage, "bin", "patch-tracking"));
-  for (const file of ["LICENSE", "README.md", "settings.conf.example"])
+  for (const file of ["LICENSE", "README.md", "README.zh-CN.md", "settings.conf.example"])
     copyFileSync(join(root, file), join(stage, file));
   cpSync(join(root, "packaging"), join(stage, "packaging"), { recursive: true });
   const top = join(work, "rpmbuild");

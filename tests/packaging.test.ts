@@ -196,6 +196,7 @@ describe("the built packages", () => {
       });
     expect(file("/usr/share/licenses/patch-tracking/LICENSE")).toMatchObject({ flags: "l" });
     expect(file("/usr/share/doc/patch-tracking/README.md")).toMatchObject({ flags: "d" });
+    expect(file("/usr/share/doc/patch-tracking/README.zh-CN.md")).toMatchObject({ flags: "d" });
     // The database's path is the package's without a file in it (ghost), so that upgrades and
     // erasure never remove it (tests/packaging-upgrade.test.ts); it is private to the account.
     expect(file("/var/patch-tracking/db.sqlite")).toMatchObject({
@@ -217,6 +218,7 @@ describe("the built packages", () => {
         ...Object.keys(SYSTEMD_FILES),
         "/usr/share/doc/patch-tracking",
         "/usr/share/doc/patch-tracking/README.md",
+        "/usr/share/doc/patch-tracking/README.zh-CN.md",
         "/usr/share/doc/patch-tracking/settings.conf.example",
         "/usr/share/licenses/patch-tracking",
         "/usr/share/licenses/patch-tracking/LICENSE",
