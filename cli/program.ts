@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../src/version.ts";
 import type { AddOptions } from "./commands/add.ts";
 import type { DeleteOptions } from "./commands/delete.ts";
+import type { FilterOptions } from "./commands/filter.ts";
 import type { PlanOptions } from "./commands/plan.ts";
 import type { QueryOptions } from "./commands/query.ts";
 import type { ScanOptions } from "./commands/scan.ts";
@@ -52,6 +53,11 @@ function authOptions(command: Command): Command {
       "--password <password>",
       `password (default: $${PASSWORD_ENV}, else asked on the terminal)`,
     );
+}
+
+/** Commander's collector for an option given more than once. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /**
@@ -202,6 +208,50 @@ ${CONNECTION_HELP}`,
     )
     .action(async (options: PlanOptions) =>
       finish(await (await import("./commands/plan.ts")).runPlan(options, io)),
+    );
+
+  const filter = program
+    .command("filter")
+    .description("show or set a tracking's backport filters: which upstream commits get proposed")
+    .usage(
+      "--server SERVER --repo REPO --branch BRANCH [--user USER [--password PASSWORD]] [--message REGEX] [--include-path GLOB]... [--exclude-path GLOB]... [--clear]",
+    );
+  connectionOptions(filter);
+  authOptions(filter);
+  filter
+    .option("--repo <repo>", "downstream Gitee repository: owner/name")
+    .option("--branch <branch>", "downstream branch")
+    .option(
+      "--message <regex>",
+      "propose only commits whose message matches (RE2 syntax, ^ and $ match at each line)",
+    )
+    .option(
+      "--include-path <glob>",
+      "propose only commits touching a matching path (repeatable; src/** for a folder)",
+      collect,
+    )
+    .option(
+      "--exclude-path <glob>",
+      "pass over commits touching only matching paths (repeatable)",
+      collect,
+    )
+    .option("--clear", "remove every filter: propose every commit again")
+    .option("--json", "print the stored filters as JSON (for scripts)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  ${PROGRAM} filter --server 127.0.0.1:5001 --repo src-openeuler/pkg --branch openEuler-24.03-LTS
+  ${PROGRAM} filter --server 127.0.0.1:5001 --user admin --repo src-openeuler/pkg --branch openEuler-24.03-LTS --message '^(Fixes:|CVE-)' --include-path 'src/**' --exclude-path 'docs/**'
+  ${PROGRAM} filter --server 127.0.0.1:5001 --user admin --repo src-openeuler/pkg --branch openEuler-24.03-LTS --clear
+
+Without filter flags it shows the stored filters and needs no password. Setting replaces all
+three filters at once. Passed-over commits get no patch file, the tracking still moves past them,
+and the proposal's issue counts them with the filter that passed them over.
+${CONNECTION_HELP}`,
+    )
+    .action(async (options: FilterOptions) =>
+      finish(await (await import("./commands/filter.ts")).runFilter(options, io)),
     );
 
   return program;

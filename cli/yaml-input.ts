@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { parseFilters, type TrackingFilters } from "../src/scan/filters.ts";
 import { CliError } from "./errors.ts";
 import {
   checkTracking,
@@ -16,6 +17,15 @@ import {
 } from "./tracking-input.ts";
 
 export const YAML_EXTENSION = ".yaml";
+/** The key holding the tracking's backport filters (the fields of PUT /tracking/filters). */
+export const FILTERS_KEY = "filters";
+
+/** One tracking file: the tracking, and its filters when the file has a `filters:` key. */
+export interface TrackingFile {
+  tracking: TrackingRequest;
+  /** Absent: the file says nothing about filters (the stored ones stay). `{}` removes them. */
+  filters?: TrackingFilters;
+}
 
 /** True for the files `--dir` processes. */
 export function isYamlFile(path: string): boolean {
@@ -23,7 +33,7 @@ export function isYamlFile(path: string): boolean {
 }
 
 /** Reads and checks one tracking file; throws `CliError` naming the file (and line). */
-export function readTrackingFile(path: string): TrackingRequest {
+export function readTrackingFile(path: string): TrackingFile {
   if (!isYamlFile(path)) {
     throw new CliError(`${path} is not a ${YAML_EXTENSION} file: tracking files end in .yaml`);
   }
@@ -34,11 +44,16 @@ export function readTrackingFile(path: string): TrackingRequest {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new CliError(`${path} cannot be read (${code})`);
   }
-  return parseTrackingYaml(text, path);
+  return parseTrackingFile(text, path);
+}
+
+/** The tracking of a tracking file's text; `file` is only used in messages. */
+export function parseTrackingYaml(text: string, file: string): TrackingRequest {
+  return parseTrackingFile(text, file).tracking;
 }
 
 /** Parses the text of a tracking file; `file` is only used in messages. */
-export function parseTrackingYaml(text: string, file: string): TrackingRequest {
+export function parseTrackingFile(text: string, file: string): TrackingFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { schema: "failsafe", lineCounter: lines });
   const syntax = doc.errors[0];
@@ -53,20 +68,29 @@ export function parseTrackingYaml(text: string, file: string): TrackingRequest {
   }
   if (!isMap(doc.contents)) {
     throw new CliError(
-      `${file}: expected "key: value" lines (${TRACKING_FIELDS.join(", ")}), found ${doc.contents === null ? "an empty file" : "something else"}`,
+      `${file}: expected "key: value" lines (${[...TRACKING_FIELDS, FILTERS_KEY].join(", ")}), found ${doc.contents === null ? "an empty file" : "something else"}`,
     );
   }
   const values: TrackingValues = {};
   const lineOf: Partial<Record<TrackingField, number>> = {};
   const problems: string[] = [];
+  let filters: TrackingFilters | undefined;
   for (const pair of doc.contents.items) {
     const keyNode = pair.key;
     const line = isScalar(keyNode) && keyNode.range ? lines.linePos(keyNode.range[0]).line : 0;
     const where = `${file}:${line}`;
     const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+    if (key === FILTERS_KEY) {
+      // Read as plain data (strings and lists under the failsafe schema), checked like the API.
+      const value = pair.value === null ? {} : (pair.value as { toJSON(): unknown }).toJSON();
+      const parsed = parseFilters(value ?? {});
+      if ("problem" in parsed) problems.push(`${where}: filters: ${parsed.problem.error}`);
+      else filters = parsed.filters;
+      continue;
+    }
     if (!(TRACKING_FIELDS as readonly string[]).includes(key)) {
       problems.push(
-        `${where}: unknown key ${JSON.stringify(key)} (allowed: ${TRACKING_FIELDS.join(", ")})`,
+        `${where}: unknown key ${JSON.stringify(key)} (allowed: ${[...TRACKING_FIELDS, FILTERS_KEY].join(", ")})`,
       );
       continue;
     }
@@ -79,7 +103,11 @@ export function parseTrackingYaml(text: string, file: string): TrackingRequest {
     lineOf[field] = line;
   }
   const check = checkTracking(values, true);
-  if (check.ok && problems.length === 0) return check.tracking;
+  if (check.ok && problems.length === 0) {
+    return filters === undefined
+      ? { tracking: check.tracking }
+      : { tracking: check.tracking, filters };
+  }
   if (!check.ok) {
     if (check.missing.length > 0) {
       problems.push(`${file}: missing or empty keys: ${check.missing.join(", ")}`);

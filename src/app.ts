@@ -9,6 +9,7 @@ import type { Logger } from "./log.ts";
 import type { ServiceMetrics } from "./metrics.ts";
 import type { Authenticator } from "./routes/authenticator.ts";
 import { badParameters } from "./routes/envelope.ts";
+import { filterRoutes } from "./routes/filters.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { issueRoutes } from "./routes/issue.ts";
 import { requestHygiene } from "./routes/request-hygiene.ts";
@@ -127,6 +128,7 @@ export function createApp(deps: AppDeps) {
       httpLog.debug("request", { method: request.method, path, status });
     })
     .use(trackingRoutes(deps))
+    .use(filterRoutes(deps))
     .use(issueRoutes(deps))
     .use(healthRoutes(deps))
     .use(statusPageRoutes(deps))

@@ -56,6 +56,7 @@ describe("status", () => {
       "open_run",
       "issue",
       "pull_request",
+      "filters",
       "last_error",
     ]);
     const rows = lines.slice(4);
@@ -71,9 +72,9 @@ describe("status", () => {
       `https://gitee.com/src-openeuler/healthy/issues/${issues[0]!.number}`,
     );
     expect(rows[1]).toMatch(
-      new RegExp(`https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +-$`),
+      new RegExp(`https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +- +-$`),
     );
-    expect(rows[2]).toMatch(/src-openeuler\/off@master +no +never +- +- +- +- +-$/);
+    expect(rows[2]).toMatch(/src-openeuler\/off@master +no +never +- +- +- +- +- +-$/);
     // Aligned: every column starts at the same offset on every line.
     const offsets = [...header.matchAll(/\S+/g)].map((match) => match.index);
     for (const offset of offsets.slice(0, 4)) {

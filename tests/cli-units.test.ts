@@ -68,7 +68,7 @@ describe("tracking yaml", () => {
       parseTrackingYaml("enabled: perhaps\nrepo: a/b\nextra: 1\nscm_repo:\n  - x\n", "t.yaml"),
     );
     expect([error.message, ...error.details]).toEqual([
-      't.yaml:3: unknown key "extra" (allowed: version_control, scm_repo, scm_branch, repo, branch, enabled, scm_commit)',
+      't.yaml:3: unknown key "extra" (allowed: version_control, scm_repo, scm_branch, repo, branch, enabled, scm_commit, filters)',
       "t.yaml:4: scm_repo must be a single value, not a list or mapping",
       "t.yaml: missing or empty keys: version_control, scm_repo, scm_branch, branch",
       't.yaml:1: enabled: invalid value "perhaps" (choose from True, true, False, false)',

@@ -6,6 +6,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { describeFilters } from "../../src/scan/filters.ts";
 import { type CheckSettings, checkSettingsFrom, preAddProblems } from "../checks.ts";
 import {
   type AuthOptions,
@@ -25,7 +26,7 @@ import {
   type TrackingRequest,
   type TrackingValues,
 } from "../tracking-input.ts";
-import { isYamlFile, readTrackingFile } from "../yaml-input.ts";
+import { isYamlFile, readTrackingFile, type TrackingFile } from "../yaml-input.ts";
 
 export interface AddOptions extends ConnectionOptions, AuthOptions, TrackingValues {
   file?: string;
@@ -116,7 +117,7 @@ function planDir(dir: string): DirPlan {
 /** Pre-add checks and the POST; returns the result sentence or throws `CliError`. */
 async function sendTracking(
   client: ApiClient,
-  tracking: TrackingRequest,
+  { tracking, filters }: TrackingFile,
   checks: CheckSettings | null,
 ): Promise<string> {
   if (checks) {
@@ -133,7 +134,17 @@ async function sendTracking(
   if (answer.code !== "2001") {
     throw new CliError(`the service did not save the tracking: ${answerProblem(answer)}`);
   }
-  return `saved tracking ${tracking.repo} ${tracking.branch} (upstream ${tracking.scm_repo} ${tracking.scm_branch}${tracking.enabled ? "" : ", disabled"})`;
+  const saved = `saved tracking ${tracking.repo} ${tracking.branch} (upstream ${tracking.scm_repo} ${tracking.scm_branch}${tracking.enabled ? "" : ", disabled"})`;
+  if (filters === undefined) return saved;
+  const put = await client.request("PUT", "/tracking/filters", {
+    query: { repo: tracking.repo, branch: tracking.branch },
+    json: filters,
+    auth: true,
+  });
+  if (put.code !== "2001") {
+    throw new CliError(`${saved}, but the service did not save its filters: ${answerProblem(put)}`);
+  }
+  return `${saved}, filters: ${describeFilters(filters) || "none"}`;
 }
 
 /** Indents the extra lines of an error under its file. */
@@ -145,7 +156,7 @@ async function addFromDir(
   io: CliIo,
   client: ApiClient | null,
   plan: DirPlan,
-  parsed: Map<string, TrackingRequest | CliError>,
+  parsed: Map<string, TrackingFile | CliError>,
   checks: CheckSettings | null,
 ): Promise<number> {
   for (const name of plan.skipped) io.out(`${name}: skipped (not a .yaml file)\n`);
@@ -188,9 +199,12 @@ export async function runAdd(options: AddOptions, io: CliIo): Promise<number> {
   const flagTracking = checkCommandLine(options, io);
   const connection = prepareConnection(options);
   const plan = options.dir !== undefined ? planDir(options.dir) : null;
-  const single =
-    flagTracking ?? (options.file !== undefined ? readTrackingFile(options.file) : null);
-  const parsed = new Map<string, TrackingRequest | CliError>();
+  const single: TrackingFile | null = flagTracking
+    ? { tracking: flagTracking }
+    : options.file !== undefined
+      ? readTrackingFile(options.file)
+      : null;
+  const parsed = new Map<string, TrackingFile | CliError>();
   for (const file of plan?.files ?? []) {
     try {
       parsed.set(file, readTrackingFile(file));

@@ -3,7 +3,9 @@
  * (commits, patch files, the spec diff, issue and pull request). The service writes nothing.
  */
 
+import { describeFilters } from "../../src/scan/filters.ts";
 import type { Plan } from "../../src/scan/plan.ts";
+import { passedOverSummary } from "../../src/scan/proposal/render.ts";
 import {
   type AuthOptions,
   type ConnectionOptions,
@@ -63,7 +65,9 @@ export function renderPlan(plan: Plan): string {
     `dry run for ${trackingName(tracking.repo, tracking.branch)} (upstream ${trackingName(tracking.scm_repo, tracking.scm_branch)}, ${tracking.version_control})`,
     `upstream head: ${plan.upstreamHead ?? "unknown"}; last handled: ${tracking.scm_commit ?? "none yet"}`,
   ];
-  const proposed = plan.commits.filter((commit) => !commit.empty);
+  const proposed = plan.commits.filter((commit) => commit.patchFile);
+  const filters = describeFilters(plan.filters ?? {});
+  if (filters) lines.push(`filters: ${filters}`);
   switch (plan.state) {
     case "up-to-date":
       lines.push(
@@ -75,6 +79,11 @@ export function renderPlan(plan: Plan): string {
     case "would-propose":
       lines.push(
         `state: a scan would propose ${plural(proposed.length, "patch")} from ${plural(plan.commits.length, "commit")}`,
+      );
+      break;
+    case "passed-over":
+      lines.push(
+        `state: the filters pass over all ${plural(plan.commits.length, "commit")}: nothing would be proposed; a scan skips past them`,
       );
       break;
     case "not-started":
@@ -97,9 +106,11 @@ export function renderPlan(plan: Plan): string {
     lines.push("", "commits (oldest first):");
     for (const commit of plan.commits) {
       lines.push(
-        `  ${commit.sha.slice(0, 12)}  ${commit.date}  ${cellText(commit.subject)}${commit.empty ? "  (empty: no patch)" : ""}`,
+        `  ${commit.sha.slice(0, 12)}  ${commit.date}  ${cellText(commit.subject)}${commit.verdict ? `  (${commit.verdict}: no patch)` : commit.empty ? "  (empty: no patch)" : ""}`,
       );
     }
+    const summary = passedOverSummary(plan.commits);
+    if (summary) lines.push(`  ${summary}`);
     if (plan.remainingCommits > 0) {
       lines.push(`  … and ${plural(plan.remainingCommits, "more commit")} for the following run`);
     }

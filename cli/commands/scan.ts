@@ -51,7 +51,7 @@ export function describeResult(result: ScanResult, newest: NewestRun | null): st
     case "skipped-empty":
       return `${name}: only empty upstream commits arrived: nothing proposed, skipped past them`;
     case "passed-over":
-      return `${name}: the package already carries every new upstream change: nothing proposed, skipped past them`;
+      return `${name}: every new upstream commit is already carried by the package or passed over by its filters: nothing proposed, skipped past them`;
     case "proposed": {
       const runs = result.runs > 1 ? ` in ${result.runs} runs, the newest` : "";
       const links = newest

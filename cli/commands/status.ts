@@ -4,6 +4,7 @@
  */
 
 import { isFailing, type TrackingOverview } from "../../src/db/status.ts";
+import { describeFilters } from "../../src/scan/filters.ts";
 import type { ScannerState } from "../../src/scan/scheduler.ts";
 import { type ConnectionOptions, openClient, Problems, prepareConnection } from "../connection.ts";
 import { helpHint } from "../defaults.ts";
@@ -38,6 +39,7 @@ const COLUMNS = [
   "open_run",
   "issue",
   "pull_request",
+  "filters",
   // Last: the only column cut to fit, and where a long line overflows without shifting others.
   "last_error",
 ] as const;
@@ -73,6 +75,7 @@ function rowOf(item: TrackingOverview): Record<Column, string> {
       : NONE,
     issue: lastRun ? (lastRun.issueUrl ?? `#${lastRun.issueNumber ?? "?"}`) : NONE,
     pull_request: lastRun ? (lastRun.pullUrl ?? `!${lastRun.pullNumber ?? "?"}`) : NONE,
+    filters: oneLine(describeFilters(item.filters ?? {})) || NONE,
   };
 }
 

@@ -183,6 +183,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 6,
+    name: "backport filters",
+    up(db) {
+      // Filters sit beside the tracking, not in it: `GET /tracking` rows keep their seven fields.
+      db.run(`CREATE TABLE IF NOT EXISTS tracking_filter (
+        repo TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        message_pattern TEXT,
+        include_paths TEXT,
+        exclude_paths TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (repo, branch)
+      )`);
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

@@ -1,5 +1,7 @@
 /** Per-tracking scan status: what the scanner last did with each tracking and why. */
 import type { Database } from "bun:sqlite";
+import type { TrackingFilters } from "../scan/filters.ts";
+import { toFilters } from "./filters.ts";
 import { type Tracking, type TrackingRow, toTracking } from "./trackings.ts";
 import { whereEquals } from "./where.ts";
 
@@ -8,7 +10,7 @@ export type ScanOutcome =
   | "unchanged" // no new upstream commit
   | "proposed" // a branch, issue and pull request were published
   | "skipped-empty" // only empty commits arrived; scm_commit advanced
-  | "passed-over" // every new commit is empty or already carried by the package; scm_commit advanced
+  | "passed-over" // every new commit is empty, already carried, or passed over by the filters; scm_commit advanced
   | "diverged" // upstream history was rewritten; needs an operator
   | "failed" // an error; the open run (if any) is retried on the next scan
   | "parked"; // the forge is rate limited; retried after its reset time
@@ -98,6 +100,8 @@ export interface TrackingOverview {
     pullUrl: string | null;
     finishedAt: string | null;
   } | null;
+  /** The tracking's backport filters; `{}` when it has none. */
+  filters: TrackingFilters;
 }
 
 interface OverviewRow extends Omit<TrackingRow, "id"> {
@@ -118,6 +122,9 @@ interface OverviewRow extends Omit<TrackingRow, "id"> {
   done_pull_number: number | null;
   done_pull_url: string | null;
   done_finished_at: string | null;
+  filter_message_pattern: string | null;
+  filter_include_paths: string | null;
+  filter_exclude_paths: string | null;
 }
 
 /**
@@ -140,9 +147,12 @@ export function listOverview(
               o.id AS open_id, o.work_branch AS open_work_branch, o.step AS open_step,
               o.attempts AS open_attempts, o.last_error AS open_error, o.created_at AS open_created_at,
               d.id AS done_id, d.issue_number AS done_issue_number, d.issue_url AS done_issue_url,
-              d.pull_number AS done_pull_number, d.pull_url AS done_pull_url, d.finished_at AS done_finished_at
+              d.pull_number AS done_pull_number, d.pull_url AS done_pull_url, d.finished_at AS done_finished_at,
+              f.message_pattern AS filter_message_pattern, f.include_paths AS filter_include_paths,
+              f.exclude_paths AS filter_exclude_paths
        FROM tracking t
        LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
+       LEFT JOIN tracking_filter f ON f.repo = t.repo AND f.branch = t.branch
        LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
        LEFT JOIN publish_run d ON d.id = (
          SELECT id FROM publish_run WHERE repo = t.repo AND branch = t.branch AND state = 'done'
@@ -182,6 +192,11 @@ export function listOverview(
             pullUrl: row.done_pull_url,
             finishedAt: row.done_finished_at,
           },
+    filters: toFilters({
+      message_pattern: row.filter_message_pattern,
+      include_paths: row.filter_include_paths,
+      exclude_paths: row.filter_exclude_paths,
+    }),
   }));
 }
 
@@ -196,7 +211,8 @@ export function proposedPerDay(
     .query<{ day: string; patches: number }, [string]>(
       `SELECT substr(r.finished_at, 1, 10) AS day, COUNT(*) AS patches
        FROM publish_run r JOIN publish_commit c ON c.run_id = r.id
-       WHERE r.state = 'done' AND c.empty = 0 AND substr(r.finished_at, 1, 10) >= ?
+       WHERE r.state = 'done' AND c.empty = 0 AND c.carried_as IS NULL
+         AND (c.verdict IS NULL OR c.verdict NOT LIKE 'passed over:%') AND substr(r.finished_at, 1, 10) >= ?
        GROUP BY day`,
     )
     .all(since);

@@ -120,7 +120,7 @@ export function upsertTracking(db: Database, input: TrackingInput): { created: b
 
 /**
  * Deletes one branch's tracking, or every branch of `repo` when `branch` is undefined, with its
- * scan status; its unfinished publish runs are marked abandoned so they are never resumed.
+ * scan status and filters; its unfinished publish runs are marked abandoned so they are never resumed.
  */
 export function deleteTrackings(db: Database, repo: string, branch?: string): number {
   const where = branch === undefined ? "repo = $repo" : "repo = $repo AND branch = $branch";
@@ -132,6 +132,7 @@ export function deleteTrackings(db: Database, repo: string, branch?: string): nu
        WHERE state = 'open' AND ${where}`,
     ).run({ ...params, stamp });
     db.query(`DELETE FROM tracking_status WHERE ${where}`).run(params);
+    db.query(`DELETE FROM tracking_filter WHERE ${where}`).run(params);
     return db.query(`DELETE FROM tracking WHERE ${where}`).run(params).changes;
   })();
 }

@@ -4,15 +4,17 @@
  * forge or the database.
  */
 import type { Database } from "bun:sqlite";
+import { getFilters } from "../db/filters.ts";
 import { openRunFor } from "../db/runs.ts";
 import { getTracking, type Tracking } from "../db/trackings.ts";
 import { DivergedError } from "../errors.ts";
 import type { Forge } from "../forge/types.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
+import { compileFilters, type TrackingFilters } from "./filters.ts";
 import { issueTitle, patchFileName, pullTitle } from "./issue-body.ts";
 import { issueBody } from "./proposal/render.ts";
 import { parseRepoPath } from "./publish.ts";
-import { MAX_COMMITS_PER_RUN } from "./scan-tracking.ts";
+import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
 import { editSpec, SpecEditError } from "./spec.ts";
 import { unifiedDiff } from "./text-diff.ts";
 import type { Upstream } from "./upstream/types.ts";
@@ -22,6 +24,7 @@ export type PlanState =
   | "up-to-date"
   | "open-run" // a journaled run is still being published; it is resumed first
   | "diverged"
+  | "passed-over" // the filters pass over every new commit: scm_commit advances, nothing proposed
   | "would-propose";
 
 export interface Plan {
@@ -34,9 +37,15 @@ export interface Plan {
     date: string;
     subject: string;
     empty: boolean;
+    /** `passed over: <filter>` when the filters keep the commit out of the proposal. */
+    verdict: string | null;
     patchFile: string | null;
     patchBytes: number;
   }[];
+  /** How many listed commits the filters pass over. */
+  passedOver: number;
+  /** The tracking's backport filters (`{}` when none). */
+  filters: TrackingFilters;
   /** Commits beyond one run's limit, left for the following run. */
   remainingCommits: number;
   workBranch?: string;
@@ -71,6 +80,8 @@ export async function planTracking(
     upstreamHead: head,
     commits: [],
     remainingCommits: 0,
+    passedOver: 0,
+    filters: getFilters(deps.db, repo, branch),
   };
   const open = openRunFor(deps.db, repo, branch);
   if (open) {
@@ -92,20 +103,31 @@ export async function planTracking(
       return { ...base, state: "diverged", reason: error.message };
     throw error;
   }
-  const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
+  const batch = withVerdicts(compileFilters(base.filters), commits.slice(0, MAX_COMMITS_PER_RUN));
   const decoder = new TextDecoder();
-  const listed = batch.map((commit) => ({
-    sha: commit.sha,
-    date: commit.date,
-    subject: commit.message.split("\n")[0] ?? "",
-    empty: commit.empty,
-    patchFile: commit.empty ? null : patchFileName(commit.sha),
-    patchBytes: commit.empty ? 0 : commit.patch.length,
-  }));
+  const listed = batch.map((commit) => {
+    const patched = !commit.empty && !commit.verdict;
+    return {
+      sha: commit.sha,
+      date: commit.date,
+      subject: commit.message.split("\n")[0] ?? "",
+      empty: commit.empty,
+      verdict: commit.verdict,
+      patchFile: patched ? patchFileName(commit.sha) : null,
+      patchBytes: patched ? commit.patch.length : 0,
+    };
+  });
+  const passedOver = batch.filter((commit) => commit.verdict).length;
   const first = batch[0];
   const last = batch.at(-1);
-  if (!first || !last || batch.every((commit) => commit.empty)) {
-    return { ...base, commits: listed, remainingCommits: commits.length - batch.length };
+  if (!first || !last || batch.every((commit) => commit.empty || commit.verdict)) {
+    return {
+      ...base,
+      state: passedOver > 0 ? "passed-over" : "up-to-date",
+      commits: listed,
+      passedOver,
+      remainingCommits: commits.length - batch.length,
+    };
   }
 
   const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
@@ -140,6 +162,7 @@ export async function planTracking(
     ...base,
     state: "would-propose",
     commits: listed,
+    passedOver,
     remainingCommits: commits.length - batch.length,
     workBranch,
     spec,

@@ -3,6 +3,8 @@
  * with `scm_commit` and, when commits arrived, journal a run and publish it.
  */
 import type { Database } from "bun:sqlite";
+import { recordPassedOver } from "../db/carried.ts";
+import { getFilters } from "../db/filters.ts";
 import { openProposalFor } from "../db/proposals.ts";
 import { createRun, openRunFor, type PublishRun, recordAttemptFailure } from "../db/runs.ts";
 import { recordScan, type ScanOutcome } from "../db/status.ts";
@@ -10,8 +12,9 @@ import { getTracking, setScmCommit, type Tracking } from "../db/trackings.ts";
 import { DivergedError, RateLimitedError, type ServiceError, TransientError } from "../errors.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
+import { type CommitFilter, compileFilters } from "./filters.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
-import type { HeadResult, Upstream, UpstreamRef } from "./upstream/types.ts";
+import type { HeadResult, Upstream, UpstreamCommit, UpstreamRef } from "./upstream/types.ts";
 
 /** Largest number of upstream commits proposed in one branch/issue/pull request. */
 export const MAX_COMMITS_PER_RUN = 100;
@@ -91,6 +94,7 @@ export async function scanTracking(
       return done("started");
     }
 
+    const filter = compileFilters(getFilters(db, repo, branch));
     while (
       tracking.scm_commit &&
       tracking.scm_commit !== head &&
@@ -100,11 +104,29 @@ export async function scanTracking(
       const commits = await upstream.commitsSince(upstreamRef(tracking), base, head);
       const last = commits.slice(0, MAX_COMMITS_PER_RUN).at(-1);
       if (!last) break;
-      const batch = commits.slice(0, MAX_COMMITS_PER_RUN);
-      if (batch.every((commit) => commit.empty)) {
-        // Nothing to apply; move past the empty commits without a proposal.
+      const batch = withVerdicts(filter, commits.slice(0, MAX_COMMITS_PER_RUN));
+      const filtered = batch.filter((commit) => commit.verdict);
+      recordPassedOver(
+        db,
+        repo,
+        branch,
+        filtered.map((commit) => ({
+          sha: commit.sha,
+          message: commit.message,
+          reason: commit.verdict ?? "",
+        })),
+      );
+      if (batch.every((commit) => commit.empty || commit.verdict)) {
+        // Nothing to apply: move past the empty and filtered commits without a proposal (and
+        // without a request to the forge).
         setScmCommit(db, repo, branch, last.sha);
-        log.info("only empty commits arrived", { from: base, to: last.sha, commits: batch.length });
+        if (filtered.length > 0) passedOver++;
+        log.info(
+          filtered.length > 0
+            ? "the filters passed over every commit"
+            : "only empty commits arrived",
+          { from: base, to: last.sha, commits: batch.length, passedOver: filtered.length },
+        );
       } else {
         if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
         const proposal =
@@ -163,6 +185,17 @@ export async function scanTracking(
 /** False for a run that finished without a proposal (every commit already carried). */
 function proposedSomething(run: PublishRun): boolean {
   return run.issueNumber !== null;
+}
+
+/** The batch with each commit's filter verdict: null when proposed, `passed over: …` if not. */
+export function withVerdicts<T extends UpstreamCommit>(
+  filter: CommitFilter,
+  commits: readonly T[],
+): (T & { verdict: string | null })[] {
+  return commits.map((commit) => ({
+    ...commit,
+    verdict: commit.empty ? null : filter.verdict(commit),
+  }));
 }
 
 /** Runs a publish attempt, recording its failure on the journaled run before passing it on. */

@@ -4,6 +4,7 @@
  * when applied. Checks that judge commits (carried patches, apply check, filters) set verdicts;
  * the renderers show them; the publish pipeline only moves the list around.
  */
+import { isPassedOver } from "../filters.ts";
 
 export interface ProposalCommit {
   sha: string;
@@ -20,7 +21,7 @@ export interface ProposalCommit {
 
 /** Whether the proposal gets a `<sha>.patch` file and a Patch line for this commit. */
 export function getsPatchFile(commit: ProposalCommit): boolean {
-  return !commit.empty && !commit.carriedAs;
+  return !commit.empty && !commit.carriedAs && !isPassedOver(commit.verdict);
 }
 
 export function carriedVerdict(file: string): string {

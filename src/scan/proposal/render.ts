@@ -3,7 +3,8 @@
  * commit's verdict), the pull request body, and the comments that tell reviewers what changed.
  * Titles stay in issue-body.ts: they keep the original's exact shape.
  */
-import type { ProposalCommit } from "./commits.ts";
+import { isPassedOver, PASSED_OVER } from "../filters.ts";
+import { getsPatchFile, type ProposalCommit } from "./commits.ts";
 
 /**
  * A commit message as one markdown table cell: no line breaks (`<br>` instead), and nothing that
@@ -30,7 +31,9 @@ function remark(commit: ProposalCommit): string {
   if (commit.empty) return " (empty commit: no patch file)";
   if (commit.carriedAs)
     return ` (${tableCell(`already carried as ${commit.carriedAs}`)}: no patch file)`;
-  if (commit.verdict) return ` (${tableCell(commit.verdict)})`;
+  if (commit.verdict) {
+    return ` (${tableCell(commit.verdict)}${getsPatchFile(commit) ? "" : ": no patch file"})`;
+  }
   return "";
 }
 
@@ -47,8 +50,26 @@ export function issueBody(
   const table = ["| Commit | Datetime | Message |", "| ------ | ------ | ------ |", ...rows].join(
     "\n",
   );
-  if (notes.length === 0) return `${table}\n`;
-  return `${table}\n\n${notes.map((note) => `- ${note}`).join("\n")}\n`;
+  const remarks = [passedOverSummary(commits), ...notes].filter((note) => note !== null);
+  if (remarks.length === 0) return `${table}\n`;
+  return `${table}\n\n${remarks.map((note) => `- ${note}`).join("\n")}\n`;
+}
+
+/**
+ * "2 of 5 commits passed over by the filters (message_pattern: 1, include_paths: 1)", or null
+ * when the filters let every commit through.
+ */
+export function passedOverSummary(commits: readonly { verdict?: string | null }[]): string | null {
+  const counts = new Map<string, number>();
+  for (const commit of commits) {
+    if (!isPassedOver(commit.verdict)) continue;
+    const filter = (commit.verdict as string).slice(PASSED_OVER.length + 2);
+    counts.set(filter, (counts.get(filter) ?? 0) + 1);
+  }
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  if (total === 0) return null;
+  const reasons = [...counts].map(([filter, count]) => `${filter}: ${count}`).join(", ");
+  return `${total} of ${commits.length} commits passed over by the filters (${reasons})`;
 }
 
 /** The pull request body: `#<issue>`, which Gitee links to the issue. */
@@ -70,7 +91,7 @@ export function extensionComment(added: readonly ProposalCommit[], issueNumber: 
   if (!first || !last) return "";
   const lines = added.map(
     (commit) =>
-      `- ${shortSha(commit.sha)} ${subject(commit.message)}${commit.carriedAs ? ` (already carried as ${commit.carriedAs})` : ""}`,
+      `- ${shortSha(commit.sha)} ${subject(commit.message)}${commit.carriedAs ? ` (already carried as ${commit.carriedAs})` : isPassedOver(commit.verdict) ? ` (${commit.verdict})` : ""}`,
   );
   const count = added.length === 1 ? "1 upstream commit" : `${added.length} upstream commits`;
   return [
