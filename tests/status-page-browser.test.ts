@@ -85,4 +85,63 @@ describe("status page in Chromium", () => {
     expect(await page.locator("#shown").textContent()).toBe("101–200 of 9700");
     await page.close();
   });
+
+  test("a browser asking for zh-CN gets the same page with Chinese labels; others get English", async () => {
+    const read = async (locale: string) => {
+      const page = await browser.newPage({ locale, viewport: { width: 1400, height: 900 } });
+      await page.goto(`${server.url}/status?state=failing`);
+      const seen = {
+        lang: await page.locator("html").getAttribute("lang"),
+        heading: await page.locator("h1").textContent(),
+        columns: await page.locator("thead th").allTextContents(),
+        tracked: await page.locator("#tracked").textContent(),
+        failing: await page.locator("#failing").textContent(),
+        shown: await page.locator("#shown").textContent(),
+        pager: await page.locator("#page").textContent(),
+        rows: await page.locator("tbody tr.failing").count(),
+        firstRow: await page.locator("tbody tr td:nth-child(2)").first().textContent(),
+        error: await page.locator("tbody tr td.error").first().textContent(),
+        // The table's size and columns; where it starts depends on how the summary cards wrap.
+        layout: await page.locator("table").evaluate((table) => {
+          const box = table.getBoundingClientRect();
+          const columns = [...table.querySelectorAll("thead th")].map((th) =>
+            Math.round(th.getBoundingClientRect().width),
+          );
+          return { width: Math.round(box.width), height: Math.round(box.height), columns };
+        }),
+      };
+      return { page, seen };
+    };
+    const chinese = await read("zh-CN");
+    const english = await read("en-US");
+    expect(chinese.seen.lang).toBe("zh-CN");
+    expect(chinese.seen.heading).toContain("patch-tracking 状态");
+    expect(chinese.seen.columns).toEqual([
+      "上游仓库",
+      "软件包仓库",
+      "已启用",
+      "最近扫描 (UTC)",
+      "结果",
+      "最近错误",
+      "最新 issue / PR",
+    ]);
+    expect(chinese.seen.shown).toBe("1–100，共 200 项");
+    expect(chinese.seen.pager).toBe("第 1 页，共 2 页");
+    expect(english.seen.lang).toBe("en");
+    expect(english.seen.columns[0]).toBe("Upstream");
+    expect(english.seen.shown).toBe("1–100 of 200");
+    expect(english.seen.pager).toBe("page 1 of 2");
+    // The same data in the same places: counts, rows, the untranslated error, the table's shape.
+    for (const key of ["tracked", "failing", "rows", "firstRow", "error", "layout"] as const)
+      expect({ key, value: chinese.seen[key] }).toEqual({ key, value: english.seen[key] });
+    expect(chinese.seen.error).toBe("Gitee answered 500 for pkg7");
+    const dir = join(PROJECT_ROOT, ".artifacts");
+    mkdirSync(dir, { recursive: true });
+    await chinese.page.screenshot({ path: join(dir, "status-page.zh-CN.png") });
+    // Walking on keeps the language: the pager's link is followed with the same browser locale.
+    await Promise.all([chinese.page.waitForURL(/page=2/), chinese.page.click("text=下一页 »")]);
+    expect(await chinese.page.locator("#shown").textContent()).toBe("101–200，共 200 项");
+    await chinese.page.close();
+    await english.page.close();
+  });
 });

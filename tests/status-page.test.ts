@@ -3,6 +3,7 @@ import { createRun, finishRun, getRun, recordIssue, recordPull } from "../src/db
 import { recordScan } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { createServiceMetrics } from "../src/metrics.ts";
+import { pickLanguage } from "../src/routes/status-page-text.ts";
 import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
 import { startTestServer } from "./helpers/test-server.ts";
 
@@ -93,6 +94,66 @@ describe("status page", () => {
     expect(byRepo).not.toContain("<td>src/broken<br>");
     const bad = await server.call("/status?state=weird");
     expect(((await bad.json()) as any).code).toBe("4001");
+  });
+});
+
+describe("status page language", () => {
+  test("Accept-Language picks Chinese for any preferred zh tag, English for everything else", () => {
+    expect(pickLanguage("zh-CN,zh;q=0.9,en;q=0.8")).toBe("zh-CN");
+    expect(pickLanguage("zh")).toBe("zh-CN");
+    expect(pickLanguage("ZH-hans-cn")).toBe("zh-CN");
+    expect(pickLanguage("en-US,en;q=0.9,zh-CN;q=0.8")).toBe("en");
+    expect(pickLanguage("en;q=0.5, zh-CN;q=0.9")).toBe("zh-CN");
+    expect(pickLanguage("fr-FR,fr;q=0.9")).toBe("en");
+    expect(pickLanguage("fr, zh;q=0.3")).toBe("zh-CN");
+    expect(pickLanguage("zh-CN;q=0")).toBe("en");
+    expect(pickLanguage("zh-CN;q=abc")).toBe("en");
+    expect(pickLanguage("*")).toBe("en");
+    expect(pickLanguage("")).toBe("en");
+    expect(pickLanguage(null)).toBe("en");
+  });
+
+  test("zh-CN gets Chinese labels around the same data and elements; others get English", async () => {
+    const chineseAnswer = await server.call("/", {
+      headers: { "accept-language": "zh-CN,zh;q=0.9" },
+    });
+    const englishAnswer = await server.call("/", { headers: { "accept-language": "de-DE" } });
+    const defaultAnswer = await server.call("/");
+    expect(chineseAnswer.headers.get("vary")).toContain("Accept-Language");
+    expect(chineseAnswer.headers.get("content-security-policy")).toContain("style-src 'sha256-");
+    const chinese = await chineseAnswer.text();
+    const english = await englishAnswer.text();
+    expect(await defaultAnswer.text()).toBe(english);
+    expect(chinese).toContain('<html lang="zh-CN">');
+    expect(english).toContain('<html lang="en">');
+    for (const label of [
+      "跟踪项",
+      "上游仓库",
+      "软件包仓库",
+      "最近错误",
+      "筛选",
+      "第 1 页，共 1 页",
+    ])
+      expect(chinese).toContain(label);
+    expect(chinese).toContain('<option value="failing">失败</option>');
+    expect(chinese).toContain("1–3，共 3 项");
+    expect(chinese).not.toContain("Last error");
+    expect(english).toContain("<th>Last error</th>");
+    expect(english).toContain("1–3 of 3");
+    expect(english).not.toContain("跟踪项");
+    // Same data: every element id with its value, every link and the escaped error are identical.
+    const ids = (html: string) => [...html.matchAll(/id="(\w+)">([^<]*)</g)].map((m) => m[1]);
+    expect(ids(english)).toEqual(["tracked", "enabled", "failing", "proposed", "shown", "page"]);
+    expect(ids(chinese)).toEqual(ids(english));
+    for (const html of [chinese, english]) {
+      expect(html).toContain('<b id="tracked">3</b>');
+      expect(html).toContain('<b id="failing">1</b>');
+      expect(html).toContain('href="https://gitee.com/src/healthy/pulls/12"');
+      expect(html).toContain("upstream branch main was rewritten &lt;script&gt;");
+    }
+    const rows = (html: string) => (html.match(/<tr class="\w+">/g) ?? []).join();
+    expect(rows(chinese)).toBe(rows(english));
+    expect(rows(chinese)).toBe('<tr class="failing">,<tr class="ok">,<tr class="disabled">');
   });
 });
 

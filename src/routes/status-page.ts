@@ -16,6 +16,12 @@ import {
 import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { VERSION } from "../version.ts";
 import { htmlPage } from "./page-security.ts";
+import {
+  pickLanguage,
+  type StatusLanguage,
+  type StatusText,
+  statusText,
+} from "./status-page-text.ts";
 
 const STATES = ["all", "failing", "open", "ok", "disabled"] as const;
 /** Rows per page: a browser lays out a few hundred rows instantly, ten thousand take seconds. */
@@ -44,11 +50,11 @@ function stateOf(item: TrackingOverview): Exclude<StateFilter, "all"> {
   return "ok";
 }
 
-function shortTime(iso: string | null): string {
-  return iso ? iso.replace("T", " ").slice(0, 19) : "never";
+function shortTime(iso: string | null, text: StatusText): string {
+  return iso ? iso.replace("T", " ").slice(0, 19) : text.never;
 }
 
-function chart(days: { day: string; patches: number }[]): string {
+function chart(days: { day: string; patches: number }[], text: StatusText): string {
   const width = 600;
   const height = 80;
   const max = Math.max(1, ...days.map((day) => day.patches));
@@ -60,10 +66,10 @@ function chart(days: { day: string; patches: number }[]): string {
       return `<rect x="${x}" y="${height - barHeight}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight}"><title>${day.day}: ${day.patches}</title></rect>`;
     })
     .join("");
-  return `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Patches proposed per day, last ${days.length} days">${bars}<text x="0" y="10">max ${max}/day</text></svg>`;
+  return `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(text.chartLabel(days.length))}">${bars}<text x="0" y="10">${escapeHtml(text.chartMax(max))}</text></svg>`;
 }
 
-function row(item: TrackingOverview): string {
+function row(item: TrackingOverview, text: StatusText): string {
   const { tracking, status, openRun, lastRun } = item;
   const state = stateOf(item);
   const upstream =
@@ -71,13 +77,16 @@ function row(item: TrackingOverview): string {
       ? link(`https://github.com/${tracking.scm_repo}`, tracking.scm_repo)
       : escapeHtml(tracking.scm_repo);
   const error = openRun?.lastError ?? status.lastError ?? "";
+  const lastOutcome = status.lastOutcome
+    ? (text.outcomes[status.lastOutcome] ?? status.lastOutcome)
+    : "—";
   const outcome = openRun
-    ? `${status.lastOutcome ?? "—"} (run at ${openRun.step}, ${openRun.attempts} failed attempts)`
-    : (status.lastOutcome ?? "—");
+    ? `${lastOutcome} (${text.openRun(openRun.step, openRun.attempts)})`
+    : lastOutcome;
   const latest = lastRun
     ? `${link(lastRun.issueUrl, `#${lastRun.issueNumber ?? "?"}`)} ${link(lastRun.pullUrl, `!${lastRun.pullNumber ?? "?"}`)}`
     : "—";
-  return `<tr class="${state}"><td>${upstream}<br><small>${escapeHtml(tracking.scm_branch)}</small></td><td>${escapeHtml(tracking.repo)}<br><small>${escapeHtml(tracking.branch)}</small></td><td>${tracking.enabled ? "yes" : "no"}</td><td>${shortTime(status.lastScanAt)}</td><td><span class="badge">${escapeHtml(state)}</span> ${escapeHtml(outcome)}</td><td class="error">${escapeHtml(error)}</td><td>${latest}</td></tr>`;
+  return `<tr class="${state}"><td>${upstream}<br><small>${escapeHtml(tracking.scm_branch)}</small></td><td>${escapeHtml(tracking.repo)}<br><small>${escapeHtml(tracking.branch)}</small></td><td>${tracking.enabled ? text.yes : text.no}</td><td>${shortTime(status.lastScanAt, text)}</td><td><span class="badge">${escapeHtml(text.states[state])}</span> ${escapeHtml(outcome)}</td><td class="error">${escapeHtml(error)}</td><td>${latest}</td></tr>`;
 }
 
 const STYLE = `
@@ -115,7 +124,9 @@ function pageLink(
 export function renderStatusPage(
   db: Database,
   filter: { repo?: string; state?: StateFilter; page?: number },
+  language: StatusLanguage = "en",
 ): string {
+  const text = statusText(language);
   const counts = trackingCounts(db);
   const days = proposedPerDay(db, 30);
   const lastWeek = days.slice(-7).reduce((sum, day) => sum + day.patches, 0);
@@ -134,36 +145,37 @@ export function renderStatusPage(
   const shown = items.slice(first, first + PAGE_SIZE);
   const range = items.length === 0 ? "0" : `${first + 1}–${first + shown.length}`;
   const pager = [
-    page > 1 ? pageLink(filter, page - 1, "« previous") : "",
-    `<span id="page">page ${page} of ${pages}</span>`,
-    page < pages ? pageLink(filter, page + 1, "next »") : "",
+    page > 1 ? pageLink(filter, page - 1, escapeHtml(text.previous)) : "",
+    `<span id="page">${escapeHtml(text.pageOf(page, pages))}</span>`,
+    page < pages ? pageLink(filter, page + 1, escapeHtml(text.next)) : "",
   ].join(" ");
   const options = STATES.map(
-    (name) => `<option value="${name}"${name === state ? " selected" : ""}>${name}</option>`,
+    (name) =>
+      `<option value="${name}"${name === state ? " selected" : ""}>${escapeHtml(text.states[name])}</option>`,
   ).join("");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>patch-tracking status</title><style>${STYLE}</style></head>
+<html lang="${text.htmlLang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(text.title)}</title><style>${STYLE}</style></head>
 <body>
-<h1>patch-tracking status <small>v${escapeHtml(VERSION)}</small></h1>
+<h1>${escapeHtml(text.title)} <small>v${escapeHtml(VERSION)}</small></h1>
 <div class="summary">
-<div class="card">Tracked<b id="tracked">${counts.total}</b></div>
-<div class="card">Enabled<b id="enabled">${counts.enabled}</b></div>
-<div class="card">Failing<b id="failing">${counts.failing}</b></div>
-<div class="card">Patches proposed, 7 days<b id="proposed">${lastWeek}</b></div>
-${chart(days)}
+<div class="card">${escapeHtml(text.tracked)}<b id="tracked">${counts.total}</b></div>
+<div class="card">${escapeHtml(text.enabled)}<b id="enabled">${counts.enabled}</b></div>
+<div class="card">${escapeHtml(text.failing)}<b id="failing">${counts.failing}</b></div>
+<div class="card">${escapeHtml(text.proposedLastWeek)}<b id="proposed">${lastWeek}</b></div>
+${chart(days, text)}
 </div>
 <form method="get" action="/status">
-<label>Repository <input name="repo" value="${escapeHtml(filter.repo ?? "")}" placeholder="owner/name"></label>
-<label>State <select name="state">${options}</select></label>
-<button type="submit">Filter</button>
-<span id="shown">${range} of ${items.length}</span>
+<label>${escapeHtml(text.repository)} <input name="repo" value="${escapeHtml(filter.repo ?? "")}" placeholder="owner/name"></label>
+<label>${escapeHtml(text.state)} <select name="state">${options}</select></label>
+<button type="submit">${escapeHtml(text.filter)}</button>
+<span id="shown">${escapeHtml(text.shown(range, items.length))}</span>
 </form>
 <nav class="pager">${pager}</nav>
 <table>
-<thead><tr><th>Upstream</th><th>Downstream</th><th class="w5">Enabled</th><th class="w10">Last scan (UTC)</th><th>Outcome</th><th>Last error</th><th class="w9">Newest issue / PR</th></tr></thead>
+<thead><tr><th>${escapeHtml(text.upstream)}</th><th>${escapeHtml(text.downstream)}</th><th class="w5">${escapeHtml(text.enabled)}</th><th class="w10">${escapeHtml(text.lastScan)}</th><th>${escapeHtml(text.outcome)}</th><th>${escapeHtml(text.lastError)}</th><th class="w9">${escapeHtml(text.newest)}</th></tr></thead>
 <tbody>
-${shown.map(row).join("\n")}
+${shown.map((item) => row(item, text)).join("\n")}
 </tbody>
 </table>
 </body></html>`;
@@ -183,11 +195,23 @@ export function statusPageRoutes({ db }: { db: Database }) {
     },
     { additionalProperties: false },
   );
-  const page = ({ query }: { query: { repo?: string; state?: StateFilter; page?: number } }) =>
-    htmlPage(renderStatusPage(db, query));
+  const page = ({
+    query,
+    request,
+  }: {
+    query: { repo?: string; state?: StateFilter; page?: number };
+    request: Request;
+  }) => {
+    const language = pickLanguage(request.headers.get("accept-language"));
+    // The answer depends on Accept-Language: say so to any cache in between.
+    const answer = htmlPage(renderStatusPage(db, query, language));
+    answer.headers.set("vary", "Accept-Language");
+    return answer;
+  };
   const detail = {
     summary: "Status page",
-    description: "Human-readable overview of every tracking.",
+    description:
+      "Human-readable overview of every tracking, in Chinese when Accept-Language prefers zh, else in English.",
   };
   return new Elysia().get("/", page, { query, detail }).get("/status", page, { query, detail });
 }
