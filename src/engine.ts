@@ -6,6 +6,8 @@ import type { Database } from "bun:sqlite";
 import { trackingCounts } from "./db/status.ts";
 import { getTracking } from "./db/trackings.ts";
 import { GiteeForge } from "./forge/gitee.ts";
+import { FORGE_PROFILES } from "./forge/profiles.ts";
+import { budgetWindows, RequestBudget } from "./forge/request-budget.ts";
 import type { Logger } from "./log.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import { scanRoutes } from "./routes/scan.ts";
@@ -34,10 +36,18 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
       [{ state: "open_run" }, counts.openRuns],
     ];
   });
+  const profile = FORGE_PROFILES[settings.downstreamForge];
   const forge = new GiteeForge({
     baseUrl: settings.giteeApiUrl,
     token: settings.giteeAccessToken,
     tokenInQuery: settings.giteeTokenInQuery,
+    profile,
+    budget: new RequestBudget({
+      windows: budgetWindows({
+        perMinute: settings.downstreamRequestsPerMinute,
+        perHour: settings.downstreamRequestsPerHour,
+      }),
+    }),
     timeoutMs,
     log: log.child({ component: "gitee" }),
     onResponse: (method, status) => metrics.giteeRequests.inc({ method, status: String(status) }),

@@ -7,6 +7,7 @@
  * configuration files or environment variables for configuration.
  */
 import { isIPv4 } from "node:net";
+import { FORGE_NAMES, FORGE_PROFILES, type ForgeName, isForgeName } from "./forge/profiles.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
 import { describeHashProblem } from "./password/verify.ts";
 import { DEFAULT_GIT_ALLOW_PROTOCOL } from "./scan/upstream/git-url.ts";
@@ -46,6 +47,11 @@ export interface Settings {
   readonly gitTimeout: number;
   /** Transports git upstreams may use, colon-separated (`https:ssh`). */
   readonly gitAllowProtocol: string;
+  /** Which Gitee-shaped forge the proposals go to (its differences live in forge/profiles.ts). */
+  readonly downstreamForge: ForgeName;
+  /** Client-side budget of downstream requests per minute and per hour; null: no limit. */
+  readonly downstreamRequestsPerMinute: number | null;
+  readonly downstreamRequestsPerHour: number | null;
 }
 
 export class SettingsError extends Error {
@@ -93,6 +99,15 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   GIT_TIMEOUT: { required: false, describe: "seconds per git command" },
   GIT_ALLOW_PROTOCOL: { required: false, describe: "transports for git upstreams, e.g. https:ssh" },
   PROPOSALS: { required: false, describe: '"rolling" (one open proposal) or "per-batch"' },
+  DOWNSTREAM_FORGE: { required: false, describe: '"gitee" or "gitcode"' },
+  DOWNSTREAM_REQUESTS_PER_MINUTE: {
+    required: false,
+    describe: "downstream requests per minute, 0 for no limit",
+  },
+  DOWNSTREAM_REQUESTS_PER_HOUR: {
+    required: false,
+    describe: "downstream requests per hour, 0 for no limit",
+  },
 };
 
 export const DEFAULTS = {
@@ -207,6 +222,38 @@ function positiveNumber(
   return value;
 }
 
+/** A request budget: a whole number, 0 meaning "no limit"; absent → the forge's published one. */
+function budget(
+  values: Map<string, RawValue>,
+  key: string,
+  fallback: number | null,
+): number | null {
+  const raw = values.get(key);
+  if (raw === undefined) return fallback;
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (
+    typeof raw === "boolean" ||
+    String(raw).trim() === "" ||
+    !Number.isInteger(value) ||
+    value < 0
+  ) {
+    throw new SettingsError(
+      key,
+      `must be a whole number of requests (0 for no limit), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value === 0 ? null : value;
+}
+
+function downstreamForge(values: Map<string, RawValue>): ForgeName {
+  const value = optionalText(values, "DOWNSTREAM_FORGE", "gitee").toLowerCase();
+  if (isForgeName(value)) return value;
+  throw new SettingsError(
+    "DOWNSTREAM_FORGE",
+    `must be one of ${FORGE_NAMES.map((name) => `"${name}"`).join(", ")}, got ${JSON.stringify(value)}`,
+  );
+}
+
 function flag(values: Map<string, RawValue>, key: string, fallback: boolean): boolean {
   const raw = values.get(key);
   if (raw === undefined) return fallback;
@@ -308,6 +355,7 @@ export function parseSettings(source: string): ParsedSettings {
     );
   }
 
+  const forge = FORGE_PROFILES[downstreamForge(values)];
   const settings: Settings = {
     listen,
     githubAccessToken,
@@ -316,7 +364,7 @@ export function parseSettings(source: string): ParsedSettings {
     user,
     passwordHash,
     githubApiUrl: apiUrl(values, "GITHUB_API_URL", DEFAULTS.GITHUB_API_URL),
-    giteeApiUrl: apiUrl(values, "GITEE_API_URL", DEFAULTS.GITEE_API_URL),
+    giteeApiUrl: apiUrl(values, "GITEE_API_URL", forge.defaultApiUrl),
     databasePath: optionalText(values, "DATABASE_PATH", DEFAULTS.DATABASE_PATH),
     gitBasePath: optionalText(values, "GIT_BASE_PATH", DEFAULTS.GIT_BASE_PATH),
     certFile: optionalText(values, "CERT_FILE", DEFAULTS.CERT_FILE),
@@ -329,6 +377,13 @@ export function parseSettings(source: string): ParsedSettings {
     gitTimeout: positiveNumber(values, "GIT_TIMEOUT", DEFAULTS.GIT_TIMEOUT, false),
     gitAllowProtocol: protocols(values),
     proposals: proposalMode(values),
+    downstreamForge: forge.name,
+    downstreamRequestsPerMinute: budget(
+      values,
+      "DOWNSTREAM_REQUESTS_PER_MINUTE",
+      forge.budget.perMinute,
+    ),
+    downstreamRequestsPerHour: budget(values, "DOWNSTREAM_REQUESTS_PER_HOUR", forge.budget.perHour),
   };
   return { settings: Object.freeze(settings), warnings };
 }

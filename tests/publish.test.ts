@@ -4,9 +4,12 @@ import { openRunFor, runsFor } from "../src/db/runs.ts";
 import { getStatus } from "../src/db/status.ts";
 import { parseWorkBranch } from "../src/scan/branch-name.ts";
 import type { GiteeFault } from "./emulators/gitee.ts";
+import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
-const world = await makeWorld({ giteeTimeoutMs: 400 });
+// Also run as ./publish-gitcode.test.ts and ./publish-404.test.ts, against the other forges.
+const mode = forgeModeOf(import.meta.url);
+const world = await makeWorld({ giteeTimeoutMs: 400, forge: mode });
 // Three upstream commits after the tracked base: a fix, a message with `|` and markup, a rename.
 const fix = await world.upstream.commit(
   "Fix overflow in parser\n\nSigned-off-by: Ada <ada@example.com>",
@@ -77,7 +80,7 @@ function expectOneProposal(name: string) {
   expect(openRunFor(world.db, `src-openeuler/${name}`, "master")).toBeNull();
 }
 
-describe("publishing", () => {
+describe(`publishing (${mode.name})`, () => {
   test("proposes new upstream commits as a branch, patches, spec, issue and pull request", async () => {
     world.addPackage("happy");
     world.gitee.resetLog();
@@ -87,7 +90,16 @@ describe("publishing", () => {
     const status = getStatus(world.db, "src-openeuler/happy", "master");
     expect(status).toMatchObject({ lastOutcome: "proposed", lastError: null, upstreamHead: moved });
     // The token travels in a header, never in a URL.
-    expect(world.gitee.requests.every((request) => request.tokenVia === "header")).toBe(true);
+    expect(world.gitee.requests.every((request) => request.tokenVia === mode.tokenVia)).toBe(true);
+    // Each patch file was first read as missing, in this forge's own words.
+    const missing =
+      mode.emulator.missingFile?.status ?? (mode.emulator.flavor === "gitcode" ? 404 : 200);
+    const firstReads = NEW_COMMITS.map((sha) =>
+      world.gitee.requests.find(
+        (request) => request.method === "GET" && request.path.endsWith(`/${sha}.patch`),
+      ),
+    );
+    expect(firstReads.map((request) => request?.status)).toEqual(NEW_COMMITS.map(() => missing));
   });
 
   test("a second scan with nothing new writes nothing", async () => {
@@ -140,7 +152,7 @@ describe("publishing", () => {
   });
 });
 
-describe("exactly once under faults", () => {
+describe(`exactly once under faults (${mode.name})`, () => {
   const steps: [string, string, RegExp][] = [
     ["branch", "POST", /\/branches$/],
     ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
@@ -184,7 +196,7 @@ describe("exactly once under faults", () => {
   }
 
   test("every scenario ended with exactly one proposal", () => {
-    console.log(`fault scenarios: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
+    console.log(`fault scenarios (${mode.name}): ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
     expect(outcomes).toHaveLength(steps.length * faults.length);
   });
 });

@@ -16,6 +16,8 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
+import { FORGE_PROFILES, type ForgeProfile, webBaseOf } from "./profiles.ts";
+import type { RequestBudget } from "./request-budget.ts";
 
 export interface GiteeHttpOptions {
   /** API base, e.g. `https://gitee.com/api/v5`. */
@@ -34,6 +36,10 @@ export interface GiteeHttpOptions {
   fetch?: typeof fetch;
   /** Called after every answer (status, or 0 for a network failure), for metrics. */
   onResponse?: (method: string, status: number) => void;
+  /** What differs between Gitee-shaped forges (token header, statuses); default gitee. */
+  profile?: ForgeProfile;
+  /** Client-side pacing; every request (retries included) takes its turn. */
+  budget?: RequestBudget;
 }
 
 export interface GiteeResponse<T> {
@@ -49,6 +55,8 @@ export interface RequestOptions {
   body?: Record<string, unknown>;
   /** Statuses returned to the caller instead of thrown (e.g. 404 for look-ups). */
   accept?: number[];
+  /** A request with no parameters (`GET /user`): a profile's missing-token status means that. */
+  tokenCheck?: boolean;
 }
 
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
@@ -68,6 +76,8 @@ export function errorText(body: string): string {
     if (typeof parsed.message === "string") return parsed.message;
     if (Array.isArray(parsed.messages)) return parsed.messages.join("; ");
     if (typeof parsed.error_description === "string") return parsed.error_description;
+    // GitCode's error shape (assumed from its reference: error_code + error_message).
+    if (typeof parsed.error_message === "string") return parsed.error_message;
     if (typeof parsed.error === "string") return parsed.error;
   } catch {
     // Not JSON: Gitee answers some refusals with an nginx HTML page.
@@ -103,8 +113,10 @@ export class GiteeHttp {
   private readonly backoffMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly timeoutMs: number;
+  readonly profile: ForgeProfile;
 
   constructor(private readonly options: GiteeHttpOptions) {
+    this.profile = options.profile ?? FORGE_PROFILES.gitee;
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.fetchImpl = options.fetch ?? fetch;
     this.retries = options.retries ?? 3;
@@ -115,7 +127,7 @@ export class GiteeHttp {
 
   /** Base of the web pages, derived from the API base (`https://gitee.com/api/v5` → `https://gitee.com`). */
   webBase(): string {
-    return this.baseUrl.replace(/\/api\/v5$/, "");
+    return webBaseOf(this.profile, this.baseUrl);
   }
 
   async request<T>(
@@ -179,10 +191,12 @@ export class GiteeHttp {
         url.searchParams.set("access_token", this.options.token);
       else body = { ...body, access_token: this.options.token };
     } else {
-      headers.authorization = `Bearer ${this.options.token}`;
+      const { name, prefix } = this.profile.tokenHeader;
+      headers[name] = `${prefix}${this.options.token}`;
     }
     if (body) headers["content-type"] = "application/json";
 
+    await this.options.budget?.take();
     let response: Response;
     let text: string;
     try {
@@ -211,6 +225,8 @@ export class GiteeHttp {
         try {
           data = JSON.parse(text);
         } catch {
+          // An accepted refusal (e.g. a 404 read as "absent") may come as an HTML page.
+          if (status >= 300) return { status, data: text as T, headers: response.headers };
           throw new TransientError(
             "gitee",
             `${method} ${path}: answer ${status} is not JSON`,
@@ -223,6 +239,10 @@ export class GiteeHttp {
     const message = `${method} ${path}: ${status} ${errorText(text)}`;
     const isHtml = (response.headers.get("content-type") ?? "").includes("text/html");
     if (status === 401) throw new AuthFailedError("gitee", message, status);
+    // GitCode answers a missing token with 400; a parameterless read has nothing else to miss.
+    if (this.profile.missingTokenStatuses.includes(status) && options.tokenCheck) {
+      throw new AuthFailedError("gitee", message, status);
+    }
     if (
       status === 429 ||
       (status === 403 && (isHtml || response.headers.get("x-ratelimit-remaining") === "0"))

@@ -1,14 +1,16 @@
 /**
  * The Gitee v5 `Forge`: domain operations on top of `GiteeHttp`.
  *
- * Gitee quirks handled here (see docs: forge-apis §1): a missing file answers `200 []`, not 404;
- * issue numbers are strings and pull numbers integers; "already exists" is a 400 whose text is
+ * Gitee quirks handled here (see docs: forge-apis §1, §10): a missing file answers `200 []` on
+ * gitee.com but 404 (or, on GitCode, 400) on compatible forges — both mean "absent" once the
+ * repository and branch are known to exist, and a list answering 404 for a repository that exists
+ * is empty; issue numbers are strings and pull numbers integers; "already exists" is a 400 whose text is
  * undocumented (partly Chinese), so it is never decided from the message — every write that fails
  * or loses its answer is followed by a read that shows what the forge actually holds.
  */
-import { ConflictError, RejectedError, TransientError } from "../errors.ts";
+import { ConflictError, NotFoundError, RejectedError, TransientError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { encodePath, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
+import { encodePath, errorText, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
 import type {
   EnsureOutcome,
   Forge,
@@ -47,6 +49,8 @@ interface PullObject {
 const ISSUE_SEARCH_PAGES = 5;
 /** Attempts of one ensure operation before its error is passed on. */
 const ENSURE_ATTEMPTS = 3;
+/** How long a repository or branch seen to exist is trusted when a 404 must be interpreted. */
+const EXISTENCE_TTL_MS = 10 * 60_000;
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64");
@@ -76,6 +80,8 @@ export interface GiteeForgeOptions extends Omit<GiteeHttpOptions, "log"> {
 export class GiteeForge implements Forge {
   private readonly http: GiteeHttp;
   private login: string | null = null;
+  /** `owner/name` or `owner/name\0branch` → until when its existence is trusted. */
+  private readonly existing = new Map<string, number>();
 
   constructor(private readonly options: GiteeForgeOptions) {
     this.http = new GiteeHttp(options);
@@ -83,9 +89,40 @@ export class GiteeForge implements Forge {
 
   async whoami(): Promise<string> {
     if (this.login) return this.login;
-    const { data } = await this.http.request<{ login: string }>("GET", "/user");
+    const { data } = await this.http.request<{ login: string }>("GET", "/user", {
+      tokenCheck: true,
+    });
     this.login = data.login;
     return data.login;
+  }
+
+  /** Whether `repo` (and `branch`, when given) exist; positive answers are cached a while. */
+  private async exists(repo: RepoPath, branch?: string): Promise<boolean> {
+    const key = `${repo.owner}/${repo.name}${branch === undefined ? "" : `\u0000${branch}`}`;
+    if ((this.existing.get(key) ?? 0) > Date.now()) return true;
+    let found: boolean;
+    try {
+      if (branch === undefined) {
+        await this.http.request("GET", repoApi(repo));
+        found = true;
+      } else {
+        found = await this.branchExists(repo, branch);
+      }
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+    if (found) this.existing.set(key, Date.now() + EXISTENCE_TTL_MS);
+    return found;
+  }
+
+  /**
+   * A list that answered 404: empty when the repository exists, else the original error. Some
+   * Gitee-compatible forges answer an empty list that way.
+   */
+  private async emptyIfRepoExists(repo: RepoPath, error: unknown): Promise<[]> {
+    if (error instanceof NotFoundError && (await this.exists(repo))) return [];
+    throw error;
   }
 
   webUrl(repo: RepoPath): string {
@@ -112,11 +149,21 @@ export class GiteeForge implements Forge {
   }
 
   async readFile(repo: RepoPath, branch: string, path: string): Promise<ForgeFile | null> {
-    const { data } = await this.http.request<ContentObject | ContentObject[]>(
+    const missing = this.http.profile.missingFileStatuses;
+    const { status, data } = await this.http.request<ContentObject | ContentObject[]>(
       "GET",
       `${repoApi(repo)}/contents/${encodePath(path)}`,
-      { query: { ref: branch } },
+      { query: { ref: branch }, accept: [...missing] },
     );
+    if (missing.includes(status)) {
+      // "No such file" — or no such repository or branch, which must stay an error.
+      if (await this.exists(repo, branch)) return null;
+      throw new NotFoundError(
+        "gitee",
+        `GET contents/${path}: ${status} ${errorText(JSON.stringify(data))}; ${repo.owner}/${repo.name} or its branch ${branch} does not exist`,
+        404,
+      );
+    }
     if (Array.isArray(data)) {
       if (data.length === 0) return null;
       throw new RejectedError("gitee", `${path} on ${branch} is a directory, not a file`);
@@ -195,9 +242,11 @@ export class GiteeForge implements Forge {
   async findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null> {
     const creator = await this.whoami();
     for (let page = 1; page <= ISSUE_SEARCH_PAGES; page++) {
-      const { data } = await this.http.request<IssueObject[]>("GET", `${repoApi(repo)}/issues`, {
-        query: { state: "all", creator, sort: "created", direction: "desc", page, per_page: 100 },
-      });
+      const { data } = await this.http
+        .request<IssueObject[]>("GET", `${repoApi(repo)}/issues`, {
+          query: { state: "all", creator, sort: "created", direction: "desc", page, per_page: 100 },
+        })
+        .catch(async (error) => ({ data: await this.emptyIfRepoExists(repo, error) }));
       const items = Array.isArray(data) ? data : [];
       const found = items.find((item) => item.title === title);
       if (found) return { number: String(found.number), url: found.html_url, title: found.title };
@@ -230,11 +279,9 @@ export class GiteeForge implements Forge {
   }
 
   async findPull(repo: RepoPath, head: string, base: string): Promise<ForgePull | null> {
-    const pulls = await this.http.list<PullObject>(
-      `${repoApi(repo)}/pulls`,
-      { state: "all", head, base },
-      5,
-    );
+    const pulls = await this.http
+      .list<PullObject>(`${repoApi(repo)}/pulls`, { state: "all", head, base }, 5)
+      .catch((error) => this.emptyIfRepoExists(repo, error));
     const found = pulls.find((pull) => pull.head?.ref === head && pull.base?.ref === base);
     return found ? { number: found.number, url: found.html_url, head, base } : null;
   }
@@ -271,9 +318,10 @@ export class GiteeForge implements Forge {
   }
 
   async updateIssue(repo: RepoPath, number: string, body: string): Promise<void> {
-    // forge-apis §10.1: the owner-level path, with the repository in the body.
+    // forge-apis §10.1: the owner-level path, with the repository in the body. The verb is the
+    // profile's: Gitee PATCH, GitCode POST (§10.3).
     await this.http.request(
-      "PATCH",
+      this.http.profile.updateIssueMethod,
       `/repos/${encodeURIComponent(repo.owner)}/issues/${encodeURIComponent(number)}`,
       { body: { repo: repo.name, body } },
     );

@@ -14,6 +14,8 @@ export type GiteeFault =
   | { rateLimit: { retryAfterSeconds: number } }
   /** 403 with nginx's HTML page, as Gitee answers blocked or filtered requests. */
   | { html403: true }
+  /** Answers exactly this (another forge's wording, say) without doing anything. */
+  | { answer: Reply }
   /** Waits, then answers normally. */
   | { delayMs: number }
   /** Closes the connection without an answer; nothing is done. */
@@ -42,6 +44,7 @@ export function faultName(fault: GiteeFault): string {
   if ("status" in fault) return `status:${fault.status}`;
   if ("rateLimit" in fault) return "rateLimit";
   if ("html403" in fault) return "html403";
+  if ("answer" in fault) return `answer:${fault.answer.status}`;
   if ("delayMs" in fault) return "delay";
   return "drop";
 }
@@ -103,6 +106,7 @@ export function refusal(fault: GiteeFault | null): Reply | null {
   if ("status" in fault) return failureReply(fault.status);
   if ("rateLimit" in fault) return rateLimitReply(fault.rateLimit.retryAfterSeconds);
   if ("html403" in fault) return html403Reply();
+  if ("answer" in fault) return fault.answer;
   return null;
 }
 

@@ -4,7 +4,8 @@
  * http-mock checks its mocks after each test).
  */
 
-export type TokenCarrier = "header" | "query" | "body";
+/** `private-token`: the `PRIVATE-TOKEN` header of GitCode mode. */
+export type TokenCarrier = "header" | "private-token" | "query" | "body";
 
 export interface RequestRecord {
   method: string;

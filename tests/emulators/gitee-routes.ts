@@ -57,6 +57,10 @@ export interface ApiRequest {
 export interface World {
   site: Site;
   store: Store;
+  /** Which forge is imitated where they differ (see gitee.ts). */
+  flavor: "gitee" | "gitcode";
+  /** The answer to a read of a missing file, or null for Gitee's 200 []. */
+  missingFile: { status: number; json: unknown } | null;
 }
 
 export type Handler = (world: World, request: ApiRequest) => Reply;
@@ -198,7 +202,11 @@ function getContents(world: World, request: ApiRequest): Reply {
     const bytes = branch.files.get(path);
     if (bytes) return reply(200, fileJson(world.site, repo, branch, path, bytes));
     const children = listDirectory(branch.files, path);
-    // A missing path is not an error on Gitee: it answers 200 with an empty list.
+    // A missing path is not an error on gitee.com: it answers 200 with an empty list. Compatible
+    // forges (and GitCode) answer 404 instead.
+    if (children.size === 0 && world.missingFile) {
+      return reply(world.missingFile.status, world.missingFile.json);
+    }
     return reply(
       200,
       [...children].map(([child, kind]) =>
@@ -409,7 +417,8 @@ const ISSUE_STATES = ["open", "progressing", "closed", "rejected"] as const;
 
 /**
  * `PATCH /repos/{owner}/issues/{number}` with `repo` in the body (forge-apis §10.1): Gitee edits
- * issues on the owner-level path; the repository-level path has no PATCH (404).
+ * issues on the owner-level path; the repository-level path has no PATCH (404). GitCode mode
+ * takes POST on the same path instead (§10.3).
  */
 function updateIssue(world: World, request: ApiRequest): Reply {
   const [, owner, , number] = request.segments;
@@ -503,15 +512,22 @@ function createComment(world: World, request: ApiRequest): Reply {
 }
 
 /** The handler for a method and decoded path, or null (Gitee then answers 404 Not Found). */
-export function findRoute(method: string, segments: string[]): Handler | null {
+export function findRoute(
+  method: string,
+  segments: string[],
+  flavor: "gitee" | "gitcode" = "gitee",
+): Handler | null {
   const [root, , , resource] = segments;
+  // Editing an issue: /repos/{owner}/issues/{number}, with the forge's own verb.
+  if (root === "repos" && segments.length === 4 && segments[2] === "issues") {
+    return method === (flavor === "gitcode" ? "POST" : "PATCH") ? updateIssue : null;
+  }
   if (segments.length === 1 && root === "user") return method === "GET" ? getUser : null;
   if (root !== "repos" || segments.length < 3) return null;
   if (segments.length === 3) {
     if (method === "GET") return getRepo;
     return method === "POST" && segments[2] === "issues" ? createIssue : null;
   }
-  if (segments.length === 4 && segments[2] === "issues" && method === "PATCH") return updateIssue;
   if (segments.length === 6 && segments[5] === "comments") {
     if (resource !== "issues" && resource !== "pulls") return null;
     if (method === "GET") return listComments;

@@ -5,6 +5,12 @@
  * HTML 403, delays, dropped connections, and writes that happen but whose answer is lost).
  * Tests and `npm run demo` point `GITEE_API_URL` at `url`.
  *
+ * GitCode mode (`flavor: "gitcode"`, forge-apis §10.3) answers like api.gitcode.com where it
+ * differs: the token also comes in a `PRIVATE-TOKEN` header, a missing token is 400, errors carry
+ * `error_code`/`error_message`, a missing file is 404, and an issue is edited with POST instead of
+ * PATCH. `missingFile` makes a Gitee-mode server answer missing files with a 404 of any wording
+ * (Gitee-compatible servers do), and `rateLimit` answers 429 beyond a request budget.
+ *
  * Standalone: `bun tests/emulators/gitee.ts --port 8002 --repo src-openeuler/demo=/path/to/files`.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -75,6 +81,12 @@ export interface GiteeEmulatorOptions {
   webUrl?: string;
   /** Milliseconds every request waits before it is handled (a network round trip); default 0. */
   latencyMs?: number;
+  /** Which forge to imitate where they differ; default gitee. */
+  flavor?: "gitee" | "gitcode";
+  /** The answer to a read of a missing file; default 200 [] (gitee) or a 404 (gitcode). */
+  missingFile?: { status: number; json: unknown };
+  /** Budgets of API requests; beyond one, 429 with Retry-After (nothing else happens). */
+  rateLimit?: { limit: number; windowMs: number }[];
 }
 
 export interface FileSnapshot {
@@ -187,9 +199,12 @@ function findToken(
   request: Request,
   query: URLSearchParams,
   body: Record<string, unknown>,
+  flavor: "gitee" | "gitcode",
 ): { token: string; via: TokenCarrier } | null {
   const header = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
   if (header?.[1]) return { token: header[1], via: "header" };
+  const privateToken = request.headers.get("private-token");
+  if (flavor === "gitcode" && privateToken) return { token: privateToken, via: "private-token" };
   const inQuery = query.get("access_token");
   if (inQuery) return { token: inQuery, via: "query" };
   if (typeof body.access_token === "string") return { token: body.access_token, via: "body" };
@@ -208,14 +223,48 @@ function decodeSegments(path: string): string[] | null {
   }
 }
 
-function toResponse(answer: Reply): Response {
+const STATUS_NAMES: Record<number, string> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  409: "CONFLICT",
+  422: "UNPROCESSABLE_ENTITY",
+  429: "TOO_MANY_REQUESTS",
+};
+
+/**
+ * A Gitee error body in GitCode's shape. Assumption: GitCode's reference shows `error_code` and
+ * `error_message`; the exact field set of every error is not confirmed (forge-apis §10.3).
+ */
+function gitcodeError(status: number, json: unknown): unknown {
+  const body = (json ?? {}) as { message?: unknown; messages?: unknown };
+  const message =
+    typeof body.message === "string"
+      ? body.message
+      : Array.isArray(body.messages)
+        ? body.messages.join("; ")
+        : null;
+  if (message === null) return json;
+  return {
+    error_code: status,
+    error_code_name: STATUS_NAMES[status] ?? "ERROR",
+    error_message: message,
+  };
+}
+
+function toResponse(answer: Reply, flavor: "gitee" | "gitcode" = "gitee"): Response {
   const headers = new Headers(answer.headers);
   if (answer.html !== undefined) {
     headers.set("content-type", "text/html");
     return new Response(answer.html, { status: answer.status, headers });
   }
   headers.set("content-type", JSON_TYPE);
-  return new Response(JSON.stringify(answer.json ?? null), { status: answer.status, headers });
+  const json =
+    flavor === "gitcode" && answer.status >= 400
+      ? gitcodeError(answer.status, answer.json)
+      : answer.json;
+  return new Response(JSON.stringify(json ?? null), { status: answer.status, headers });
 }
 
 function snapshot(repo: RepoState): RepoSnapshot {
@@ -259,8 +308,46 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
   let faults: ArmedFault[] = [];
   const latencyMs = options.latencyMs ?? 0;
   // `site.api` is filled in once the server has its port.
-  const site: Site = { api: "", web: options.webUrl ?? "https://gitee.com", user };
-  const world: World = { store, site };
+  const flavor = options.flavor ?? "gitee";
+  const site: Site = {
+    api: "",
+    web: options.webUrl ?? (flavor === "gitcode" ? "https://gitcode.com" : "https://gitee.com"),
+    user,
+  };
+  const world: World = {
+    store,
+    site,
+    flavor,
+    missingFile:
+      options.missingFile ??
+      (flavor === "gitcode" ? { status: 404, json: { message: "404 File Not Found" } } : null),
+  };
+  /** Send times of the API requests inside the longest rate-limit window. */
+  const sentTimes: number[] = [];
+
+  /** Counts a request against `rateLimit`; the 429 to answer when it is over budget. */
+  function overBudget(now: number): Reply | null {
+    const windows = options.rateLimit ?? [];
+    if (windows.length === 0) return null;
+    const longest = Math.max(...windows.map((window) => window.windowMs));
+    while (sentTimes.length > 0 && (sentTimes[0] ?? 0) <= now - longest) sentTimes.shift();
+    let retryMs = 0;
+    for (const { limit, windowMs } of windows) {
+      const inside = sentTimes.filter((time) => time > now - windowMs);
+      if (inside.length >= limit) {
+        retryMs = Math.max(retryMs, (inside[inside.length - limit] ?? now) + windowMs - now);
+      }
+    }
+    if (retryMs > 0) {
+      return reply(
+        429,
+        { message: "Rate limit exceeded" },
+        { "retry-after": String(Math.max(1, Math.ceil(retryMs / 1000))) },
+      );
+    }
+    sentTimes.push(now);
+    return null;
+  }
 
   /** Routing, body check, authentication, then the endpoint itself. */
   function serve(
@@ -270,10 +357,14 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     parsed: ParsedBody,
     presented: string | null,
   ): Reply {
-    const handler = findRoute(method, segments);
+    const handler = findRoute(method, segments, flavor);
     if (!handler) return NOT_FOUND;
     // Assumption: Gitee's wording for an unparsable body is not documented.
     if (parsed.error) return reply(400, { message: parsed.error });
+    // GitCode answers a request without any token with 400 (forge-apis §10.3).
+    if (presented === null && flavor === "gitcode") {
+      return reply(400, { message: "access_token is required" });
+    }
     if (presented !== token) return reply(401, UNAUTHORIZED);
     return handler(world, { method, segments, query, body: parsed.body });
   }
@@ -292,7 +383,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     const inBase = url.pathname === BASE || url.pathname.startsWith(`${BASE}/`);
     const rawPath = inBase ? url.pathname.slice(BASE.length) || "/" : url.pathname;
     const segments = decodeSegments(rawPath);
-    const presented = findToken(request, query, parsed.body);
+    const presented = findToken(request, query, parsed.body, flavor);
     const record: RequestRecord = {
       method,
       path: segments ? `/${segments.join("/")}` : rawPath,
@@ -313,6 +404,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     const located = inBase && segments !== null;
     let answer =
       refusal(fault) ??
+      (located ? overBudget(Date.now()) : null) ??
       (located ? serve(method, segments, query, parsed, presented?.token ?? null) : NOT_FOUND);
     if (fault && "afterWrite" in fault) {
       record.handledStatus = answer.status;
@@ -320,7 +412,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
       answer = failureReply(fault.afterWrite.status);
     }
     record.status = answer.status;
-    return toResponse(answer);
+    return toResponse(answer, flavor);
   }
 
   /** Read-only views outside the API, for the demo: `/_emulator/repos/o/r`, `/_emulator/requests`. */

@@ -11,6 +11,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { getTracking, upsertTracking } from "../../src/db/trackings.ts";
 import type { RateLimitedError, Service } from "../../src/errors.ts";
 import { GiteeForge } from "../../src/forge/gitee.ts";
+import { FORGE_PROFILES } from "../../src/forge/profiles.ts";
 import { silentLogger } from "../../src/log.ts";
 import { KeyedMutex } from "../../src/scan/concurrency.ts";
 import { type ScanTrackingDeps, scanTracking } from "../../src/scan/scan-tracking.ts";
@@ -18,6 +19,7 @@ import { createGithubUpstream } from "../../src/scan/upstream/github.ts";
 import type { Upstream } from "../../src/scan/upstream/types.ts";
 import { startGiteeEmulator } from "../emulators/gitee.ts";
 import { startGithubEmulator } from "../emulators/github.ts";
+import { FORGE_MODES, type ForgeMode } from "./forge-modes.ts";
 import { GitRepo } from "./git-repo.ts";
 import { TEST_GITHUB_TOKEN } from "./settings.ts";
 import { tempDir } from "./temp.ts";
@@ -72,6 +74,8 @@ export function trackPackage(
 export interface WorldOptions {
   /** Client timeout for Gitee requests in milliseconds. */
   giteeTimeoutMs?: number;
+  /** Which downstream forge the emulator imitates and the client expects; default gitee. */
+  forge?: ForgeMode;
 }
 
 export async function makeWorld(options: WorldOptions = {}) {
@@ -85,13 +89,15 @@ export async function makeWorld(options: WorldOptions = {}) {
     repos: { [UPSTREAM]: upstream.dir },
     token: TEST_GITHUB_TOKEN,
   });
-  const gitee = startGiteeEmulator();
+  const forgeMode = options.forge ?? FORGE_MODES.gitee;
+  const gitee = startGiteeEmulator(forgeMode?.emulator);
   const db: Database = openDatabase(join(dir, "db.sqlite"));
   const forge = new GiteeForge({
     baseUrl: gitee.url,
     token: gitee.token,
     log: silentLogger,
     timeoutMs: options.giteeTimeoutMs ?? 2000,
+    profile: FORGE_PROFILES[forgeMode?.profile ?? "gitee"],
     backoffMs: 5,
     retries: 2,
     maxRetryAfterMs: 5000,
