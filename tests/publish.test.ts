@@ -5,6 +5,7 @@ import { getStatus } from "../src/db/status.ts";
 import { parseWorkBranch } from "../src/scan/branch-name.ts";
 import type { GiteeFault } from "./emulators/gitee.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
+import { waitFor } from "./helpers/wait.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
 // Also run as ./publish-gitcode.test.ts and ./publish-404.test.ts, against the other forges.
@@ -185,6 +186,9 @@ describe(`exactly once under faults (${mode.name})`, () => {
         ) {
           attempts++;
           if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
+          // A failed run is retried after its backoff (30 s and more), by which time a write whose
+          // answer was lost has landed: wait for the forge to finish what it is doing.
+          await waitFor(() => world.gitee.inFlight() === 0, 5000, "the forge to go idle");
           await world.scan(name);
         }
         world.gitee.clearFaults();

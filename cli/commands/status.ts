@@ -49,6 +49,12 @@ function shortTime(iso: string | null): string {
   return iso ? iso.replace("T", " ").slice(0, 19) : "never";
 }
 
+/** ", next try <time> UTC" while a failed run backs off (older services send nothing). */
+function nextTry(at: string | null | undefined): string {
+  if (!at || Date.parse(at) <= Date.now()) return "";
+  return `, next try ${shortTime(at)} UTC`;
+}
+
 function oneLine(text: string): string {
   return cellText(text).replace(/\s+/g, " ").trim();
 }
@@ -71,7 +77,7 @@ function rowOf(item: TrackingOverview): Record<Column, string> {
     outcome: status.lastOutcome ?? NONE,
     last_error: error ? oneLine(error) : NONE,
     open_run: openRun
-      ? `run ${openRun.id} at ${openRun.step}, ${openRun.attempts} failed attempt${openRun.attempts === 1 ? "" : "s"}`
+      ? `run ${openRun.id} at ${openRun.step}, ${openRun.attempts} failed attempt${openRun.attempts === 1 ? "" : "s"}${nextTry(openRun.nextAttemptAt)}`
       : NONE,
     issue: lastRun ? (lastRun.issueUrl ?? `#${lastRun.issueNumber ?? "?"}`) : NONE,
     pull_request: lastRun ? (lastRun.pullUrl ?? `!${lastRun.pullNumber ?? "?"}`) : NONE,

@@ -199,6 +199,14 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 7,
+    name: "publish run backoff",
+    up(db) {
+      // When a failed run may be tried again (exponential backoff per run); NULL: at once.
+      addColumnIfMissing(db, "publish_run", "next_attempt_at", "TEXT");
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

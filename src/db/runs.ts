@@ -53,6 +53,8 @@ export interface PublishRun {
   pullUrl: string | null;
   attempts: number;
   lastError: string | null;
+  /** When a failed run may be tried again (ISO time); null when it may go at once. */
+  nextAttemptAt: string | null;
   /** Remarks for the maintainer gathered while publishing (shown in the issue). */
   notes: string[];
   createdAt: string;
@@ -125,6 +127,7 @@ interface RunRow {
   pull_url: string | null;
   attempts: number;
   last_error: string | null;
+  next_attempt_at: string | null;
   notes: string;
   created_at: string;
   updated_at: string;
@@ -156,6 +159,7 @@ function toRun(row: RunRow): PublishRun {
     pullUrl: row.pull_url,
     attempts: row.attempts,
     lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at ?? null,
     notes: JSON.parse(row.notes) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -330,11 +334,26 @@ export function recordNotes(db: Database, runId: number, notes: readonly string[
   );
 }
 
-/** Counts a failed attempt and keeps its message on the run (shown by the status endpoint). */
-export function recordAttemptFailure(db: Database, runId: number, message: string): void {
-  db.query(
-    "UPDATE publish_run SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
-  ).run(message, now(), runId);
+/**
+ * Counts a failed attempt and keeps its message on the run (shown by the status endpoint);
+ * `backoffMs(attempts)` says how long the run then waits before its next attempt (none: at once).
+ */
+export function recordAttemptFailure(
+  db: Database,
+  runId: number,
+  message: string,
+  backoffMs?: (attempts: number) => number,
+): PublishRun | null {
+  return db.transaction(() => {
+    db.query(
+      "UPDATE publish_run SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+    ).run(message, now(), runId);
+    const run = getRun(db, runId);
+    if (!run) return null;
+    const next = backoffMs ? new Date(Date.now() + backoffMs(run.attempts)).toISOString() : null;
+    db.query("UPDATE publish_run SET next_attempt_at = ? WHERE id = ?").run(next, runId);
+    return { ...run, nextAttemptAt: next };
+  })();
 }
 
 /**
@@ -366,7 +385,7 @@ export function finishRun(
       db.query("UPDATE proposal SET updated_at = ? WHERE id = ?").run(stamp, run.proposalId);
     }
     db.query(
-      "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
+      "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, next_attempt_at = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
     ).run(stamp, stamp, run.id);
     // The proposal lives on the forge now; keep the journal small. A rolling proposal keeps its
     // patches until it ends: a replacement of it needs them again.
@@ -467,7 +486,7 @@ export function passOverRun(db: Database, run: PublishRun): void {
     const stamp = now();
     setScmCommit(db, run.repo, run.branch, run.headCommit);
     db.query(
-      "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, proposal_id = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
+      "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, next_attempt_at = NULL, proposal_id = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
     ).run(stamp, stamp, run.id);
     db.query("UPDATE publish_commit SET patch = NULL WHERE run_id = ?").run(run.id);
   })();

@@ -90,6 +90,8 @@ export interface TrackingOverview {
     step: string;
     attempts: number;
     lastError: string | null;
+    /** When the failed run may be tried again (it backs off exponentially); null: at once. */
+    nextAttemptAt: string | null;
     createdAt: string;
   } | null;
   lastRun: {
@@ -115,6 +117,7 @@ interface OverviewRow extends Omit<TrackingRow, "id"> {
   open_step: string | null;
   open_attempts: number | null;
   open_error: string | null;
+  open_next_attempt_at: string | null;
   open_created_at: string | null;
   done_id: number | null;
   done_issue_number: string | null;
@@ -145,7 +148,8 @@ export function listOverview(
       `SELECT t.version_control, t.scm_repo, t.scm_branch, t.scm_commit, t.repo, t.branch, t.enabled,
               s.last_scan_at, s.last_outcome, s.last_error, s.last_success_at, s.upstream_head,
               o.id AS open_id, o.work_branch AS open_work_branch, o.step AS open_step,
-              o.attempts AS open_attempts, o.last_error AS open_error, o.created_at AS open_created_at,
+              o.attempts AS open_attempts, o.last_error AS open_error,
+              o.next_attempt_at AS open_next_attempt_at, o.created_at AS open_created_at,
               d.id AS done_id, d.issue_number AS done_issue_number, d.issue_url AS done_issue_url,
               d.pull_number AS done_pull_number, d.pull_url AS done_pull_url, d.finished_at AS done_finished_at,
               f.message_pattern AS filter_message_pattern, f.include_paths AS filter_include_paths,
@@ -179,6 +183,7 @@ export function listOverview(
             step: row.open_step ?? "",
             attempts: row.open_attempts ?? 0,
             lastError: row.open_error,
+            nextAttemptAt: row.open_next_attempt_at,
             createdAt: row.open_created_at ?? "",
           },
     lastRun:

@@ -86,7 +86,10 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
         // The answer waits for the scan: the server would otherwise cut it after 30 idle seconds.
         server?.timeout(request, 0);
         const results = await Promise.all(
-          targets.map((target) => scanner.scanOne(target.repo, target.branch)),
+          // Asked for by an operator: a publish run that backs off is retried at once.
+          targets.map((target) =>
+            scanner.scanOne(target.repo, target.branch, undefined, { force: true }),
+          ),
         );
         return success(results);
       },

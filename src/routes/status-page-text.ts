@@ -35,6 +35,7 @@ const en = {
   no: "no",
   never: "never",
   openRun: ((step, attempts) => `run at ${step}, ${attempts} failed attempts`) as Phrase,
+  nextTry: ((at) => `, next try ${at} UTC`) as Phrase,
   states: { all: "all", failing: "failing", open: "open", ok: "ok", disabled: "disabled" },
   outcomes: {
     started: "started",
@@ -76,6 +77,7 @@ const zhCN: StatusText = {
   no: "否",
   never: "从未",
   openRun: (step, attempts) => `停在 ${step} 步骤，已失败 ${attempts} 次`,
+  nextTry: (at) => `，下次重试 ${at} UTC`,
   states: { all: "全部", failing: "失败", open: "进行中", ok: "正常", disabled: "已停用" },
   outcomes: {
     started: "已开始跟踪",

@@ -80,8 +80,13 @@ function row(item: TrackingOverview, text: StatusText): string {
   const lastOutcome = status.lastOutcome
     ? (text.outcomes[status.lastOutcome] ?? status.lastOutcome)
     : "—";
+  // A failed run backing off says when it is tried again.
+  const retry =
+    openRun?.nextAttemptAt && Date.parse(openRun.nextAttemptAt) > Date.now()
+      ? text.nextTry(shortTime(openRun.nextAttemptAt, text))
+      : "";
   const outcome = openRun
-    ? `${lastOutcome} (${text.openRun(openRun.step, openRun.attempts)})`
+    ? `${lastOutcome} (${text.openRun(openRun.step, openRun.attempts)}${retry})`
     : lastOutcome;
   const latest = lastRun
     ? `${link(lastRun.issueUrl, `#${lastRun.issueNumber ?? "?"}`)} ${link(lastRun.pullUrl, `!${lastRun.pullNumber ?? "?"}`)}`

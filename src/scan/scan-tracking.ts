@@ -14,6 +14,7 @@ import type { ServiceMetrics } from "../metrics.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
 import { type CommitFilter, compileFilters } from "./filters.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
+import { runBackoffMs } from "./run-backoff.ts";
 import type { HeadResult, Upstream, UpstreamCommit, UpstreamRef } from "./upstream/types.ts";
 
 /** Largest number of upstream commits proposed in one branch/issue/pull request. */
@@ -27,6 +28,8 @@ export interface ScanTrackingDeps extends PublishDeps {
   parkedUntil: (service: ServiceError["service"]) => number | null;
   /** Parks a service after a rate limit. */
   park: (error: RateLimitedError) => void;
+  /** Backoff of a failed publish run after n failed attempts; default `runBackoffMs`. */
+  runBackoff?: (attempts: number) => number;
   metrics?: ServiceMetrics;
 }
 
@@ -39,6 +42,13 @@ export interface ScanResult {
   runs: number;
   /** The failure may pass by itself (network, 5xx): worth an early retry. */
   retryable?: boolean;
+  /** When the tracking's failed publish run may be tried again (epoch ms), if it backs off. */
+  retryAt?: number;
+}
+
+export interface ScanOptions {
+  /** Try a backing-off publish run now (the scan endpoint: an operator asked for it). */
+  force?: boolean;
 }
 
 function upstreamRef(tracking: Tracking): UpstreamRef {
@@ -54,6 +64,7 @@ export async function scanTracking(
   repo: string,
   branch: string,
   headHint?: HeadResult,
+  options: ScanOptions = {},
 ): Promise<ScanResult> {
   const { db } = deps;
   const log = deps.log.child({ tracking: `${repo}:${branch}` });
@@ -69,6 +80,13 @@ export async function scanTracking(
     const open = openRunFor(db, repo, branch);
     if (open) {
       if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
+      const notBefore = open.nextAttemptAt ? Date.parse(open.nextAttemptAt) : 0;
+      if (!options.force && notBefore > Date.now()) {
+        // Backing off: nothing is asked of any forge, and the status keeps the last attempt's.
+        const error = `publish run ${open.id} failed ${open.attempts} time${open.attempts === 1 ? "" : "s"} (last: ${open.lastError ?? "unknown"}); next try at ${open.nextAttemptAt}`;
+        log.debug("publish run backing off", { run: open.id, until: open.nextAttemptAt });
+        return { repo, branch, outcome: "failed", error, runs, retryAt: notBefore };
+      }
       log.info("resuming publish run", { run: open.id, step: open.step, attempts: open.attempts });
       const finished = await runWithJournal(deps, db, open.id, () => executeRun(deps, open));
       if (proposedSomething(finished)) runs++;
@@ -178,7 +196,12 @@ export async function scanTracking(
       return done("diverged", describe(error));
     }
     log.error("scan failed", { error: describe(error) });
-    return { ...done("failed", describe(error)), retryable: error instanceof TransientError };
+    const backingOff = openRunFor(db, repo, branch)?.nextAttemptAt;
+    return {
+      ...done("failed", describe(error)),
+      retryable: error instanceof TransientError,
+      ...(backingOff ? { retryAt: Date.parse(backingOff) } : {}),
+    };
   }
 }
 
@@ -211,7 +234,17 @@ async function runWithJournal<T>(
     return result;
   } catch (error) {
     if (!(error instanceof StoppingError)) {
-      recordAttemptFailure(db, runId, describe(error));
+      // A rate limit parks the whole forge instead; the run itself did nothing wrong.
+      const backoff =
+        error instanceof RateLimitedError ? undefined : (deps.runBackoff ?? runBackoffMs);
+      const run = recordAttemptFailure(db, runId, describe(error), backoff);
+      if (run?.nextAttemptAt) {
+        deps.log.info("publish run backs off", {
+          run: runId,
+          attempts: run.attempts,
+          until: run.nextAttemptAt,
+        });
+      }
       deps.metrics?.publishRuns.inc({ outcome: "failed" });
     }
     deps.log.debug("publish attempt failed", { run: runId, error: describe(error) });

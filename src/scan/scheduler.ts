@@ -15,7 +15,8 @@ import type { ServiceMetrics } from "../metrics.ts";
 import { isWorkBranch } from "./branch-name.ts";
 import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import type { ProposalMode } from "./publish.ts";
-import { type ScanResult, scanTracking } from "./scan-tracking.ts";
+import { runBackoffMs } from "./run-backoff.ts";
+import { type ScanOptions, type ScanResult, scanTracking } from "./scan-tracking.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
 export interface ScannerOptions {
@@ -34,6 +35,8 @@ export interface ScannerOptions {
   stopGraceMs?: number;
   /** First delay before a tracking that failed transiently is scanned again; doubles each time. */
   retryBaseMs?: number;
+  /** Backoff of a failed publish run after n failed attempts (default: retryBaseMs, doubling). */
+  runBackoff?: (attempts: number) => number;
   metrics?: ServiceMetrics;
 }
 
@@ -224,8 +227,16 @@ export class Scanner {
     return heads;
   }
 
-  /** Scans one tracking now; joins a scan of the same tracking that is already running. */
-  scanOne(repo: string, branch: string, headHint?: HeadResult): Promise<ScanResult> {
+  /**
+   * Scans one tracking now; joins a scan of the same tracking that is already running. `force`
+   * (the scan endpoint) retries a backing-off publish run at once.
+   */
+  scanOne(
+    repo: string,
+    branch: string,
+    headHint?: HeadResult,
+    scanOptions: ScanOptions = {},
+  ): Promise<ScanResult> {
     const id = key(repo, branch);
     const running = this.inFlight.get(id);
     if (running) return running;
@@ -242,11 +253,15 @@ export class Scanner {
             proposals: this.options.proposals,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
+            runBackoff:
+              this.options.runBackoff ??
+              ((attempts) => runBackoffMs(attempts, this.options.retryBaseMs)),
             metrics: this.options.metrics,
           },
           repo,
           branch,
           headHint,
+          scanOptions,
         ),
       )
       .then((result) => {
@@ -266,6 +281,18 @@ export class Scanner {
   private planRetry(id: string, result: ScanResult): void {
     const previous = this.retries.get(id);
     if (previous) clearTimeout(previous.timer);
+    if (result.retryAt !== undefined && !this.abort.signal.aborted) {
+      // A backing-off publish run: come back when it may try again, if before the next interval.
+      const wait = result.retryAt - Date.now();
+      if (wait < this.options.intervalSeconds * 1000) {
+        const timer = setTimeout(
+          () => void this.scanOne(result.repo, result.branch),
+          Math.max(0, wait) + 50,
+        );
+        this.retries.set(id, { attempts: previous?.attempts ?? 0, timer });
+      } else this.retries.delete(id);
+      return;
+    }
     if (!result.retryable || this.abort.signal.aborted) {
       this.retries.delete(id);
       return;

@@ -126,6 +126,8 @@ export interface GiteeEmulator {
   /** The non-GET requests of the log. */
   writes(): RequestRecord[];
   resetLog(): void;
+  /** Requests received and not yet answered (a delayed write may still land). */
+  inFlight(): number;
   /** Throws, listing unexpected and missing calls, unless the log matches `expected`. */
   expectRequests(expected: ExpectedRequest[], options?: ExpectOptions): void;
   /** Creates `owner/name` with one branch (default `master`) holding `files`. */
@@ -374,7 +376,18 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     return rest;
   }
 
+  let inFlight = 0;
+
   async function handle(request: Request): Promise<Response> {
+    inFlight++;
+    try {
+      return await handleCounted(request);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function handleCounted(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/_emulator/")) return inspect(url);
     const method = request.method.toUpperCase();
@@ -454,6 +467,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     resetLog() {
       requests.length = 0;
     },
+    inFlight: () => inFlight,
     expectRequests(expected, expectOptions) {
       const problem = compareRequests(requests, expected, expectOptions);
       if (problem) throw new Error(problem);

@@ -124,6 +124,8 @@ export async function makeWorld(options: WorldOptions = {}) {
     park: (error: RateLimitedError) => {
       parked.set(error.service, error.resetAt);
     },
+    // Each scan resumes a failed run at once here; run-backoff.test.ts tests the real schedule.
+    runBackoff: () => 0,
   };
   afterAll(async () => {
     await github.stop();
