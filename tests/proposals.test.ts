@@ -7,11 +7,15 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { listIssues } from "../src/db/issues.ts";
 import { openProposalFor, proposalsFor } from "../src/db/proposals.ts";
+import { FORGE_PROFILES } from "../src/forge/profiles.ts";
+import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { GitRepo } from "./helpers/git-repo.ts";
 import { rpmspecParse } from "./helpers/rpmspec.ts";
 import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
 
-const world = await makeWorld();
+// Also run as ./proposals-gitcode.test.ts, against the emulator's GitCode mode.
+const mode = forgeModeOf(import.meta.url);
+const world = await makeWorld({ forge: mode });
 let fileCounter = 0;
 
 /** A new upstream commit touching a file of its own (so every patch applies in any order). */
@@ -54,7 +58,7 @@ async function rebuiltTree(name: string, workBranch: string, base: string): Prom
   return clone.tree();
 }
 
-describe("rolling proposals (the default)", () => {
+describe(`rolling proposals (the default; ${mode.name})`, () => {
   test("a second batch while the pull request is open joins it", async () => {
     const base = await newPackage("roll");
     const first = [await upstreamCommit("Fix one"), await upstreamCommit("Fix two")];
@@ -99,9 +103,13 @@ describe("rolling proposals (the default)", () => {
     // The extension wrote patches, the spec, the issue and a comment — no branch, issue or pull.
     const writes = world.gitee.writes().map((request) => `${request.method} ${request.path}`);
     expect(writes.filter((write) => /\/branches$|\/pulls$|\/issues$/.test(write))).toEqual([]);
-    expect(writes.filter((write) => write.startsWith("PATCH"))).toEqual([
-      `PATCH /repos/src-openeuler/issues/${issue.number}`,
-    ]);
+    // The issue is edited with the forge's own verb: PATCH on Gitee, POST on GitCode.
+    const edit = FORGE_PROFILES[mode.profile].updateIssueMethod;
+    const editsAndPatches = writes.filter(
+      (write) =>
+        write.startsWith("PATCH") || write.startsWith(`${edit} /repos/src-openeuler/issues/`),
+    );
+    expect(editsAndPatches).toEqual([`${edit} /repos/src-openeuler/issues/${issue.number}`]);
     expect(world.tracking("roll")!.scm_commit).toBe(all[3]!);
     expect(listIssues(world.db, { repo: "src-openeuler/roll" })).toHaveLength(1);
     expect(openProposalFor(world.db, "src-openeuler/roll", "master")?.pullNumber).toBe(pull.number);
@@ -181,7 +189,7 @@ describe("rolling proposals (the default)", () => {
   });
 });
 
-describe("per-batch proposals", () => {
+describe(`per-batch proposals (${mode.name})`, () => {
   test('PROPOSALS = "per-batch" opens one proposal per scan, as before', async () => {
     await newPackage("batches");
     world.deps.proposals = "per-batch";
@@ -206,7 +214,7 @@ describe("per-batch proposals", () => {
   });
 });
 
-describe("already carried patches", () => {
+describe(`already carried patches (${mode.name})`, () => {
   /** The upstream change of `sha` re-written as a maintainer's back-port: other header and name. */
   async function backport(sha: string): Promise<string> {
     const diff = await world.upstream.git(["diff", `${sha}~1`, sha]);
