@@ -109,6 +109,15 @@ for (const variant of VARIANTS) {
       );
     });
 
+    test("a missing folder lists empty; on a missing branch it stays an error", async () => {
+      expect(await forge.listFiles(REPO, "master", "no/such/dir")).toEqual([]);
+      expect(await forge.listFiles(REPO, "master")).toContainEqual(
+        expect.objectContaining({ path: "pkg.spec" }),
+      );
+      const error = await forge.listFiles(REPO, "nope", "dir").catch((e) => e);
+      expect(error).toBeInstanceOf(NotFoundError);
+    });
+
     test("the existence check is cached: a second missing file costs one request", async () => {
       await forge.readFile(REPO, "master", "x1.patch");
       gitee.resetLog();
@@ -128,6 +137,23 @@ describe("the audit of the other calls", () => {
     );
     expect(await forge.findIssue(REPO, "[patch tracking] x")).toBeNull();
     expect(await forge.findPull(REPO, "patch-tracking/1", "master")).toBeNull();
+  });
+
+  test("a pull request's comment list answering 404 is empty; a comment is then added once", async () => {
+    gitee.addBranch("src-openeuler/pkg", "patch-tracking/c");
+    gitee.setFile("src-openeuler/pkg", "patch-tracking/c", "c.patch", "c\n");
+    const pull = await forge.ensurePull(REPO, {
+      head: "patch-tracking/c",
+      base: "master",
+      title: "t",
+      body: "b",
+    });
+    gitee.fault(
+      { method: "GET", path: /\/comments$/, times: 1 },
+      { answer: { status: 404, json: { message: "404 Not Found" } } },
+    );
+    expect(await forge.ensurePullComment(REPO, pull.number, "added", true)).toBe("created");
+    expect(await forge.ensurePullComment(REPO, pull.number, "added", true)).toBe("existed");
   });
 
   test("lists of a repository that does not exist stay errors", async () => {

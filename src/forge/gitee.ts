@@ -328,11 +328,9 @@ export class GiteeForge implements Forge {
   }
 
   private async hasPullComment(repo: RepoPath, number: number, body: string): Promise<boolean> {
-    const comments = await this.http.list<{ body?: string }>(
-      `${repoApi(repo)}/pulls/${number}/comments`,
-      {},
-      5,
-    );
+    const comments = await this.http
+      .list<{ body?: string }>(`${repoApi(repo)}/pulls/${number}/comments`, {}, 5)
+      .catch((error) => this.emptyIfRepoExists(repo, error));
     return comments.some((comment) => comment.body?.trim() === body.trim());
   }
 
@@ -368,11 +366,21 @@ export class GiteeForge implements Forge {
   }
 
   async listFiles(repo: RepoPath, branch: string, dir = ""): Promise<ForgeEntry[]> {
-    const { data } = await this.http.request<ContentObject | ContentObject[]>(
+    const missing = this.http.profile.missingFileStatuses;
+    const { status, data } = await this.http.request<ContentObject | ContentObject[]>(
       "GET",
       `${repoApi(repo)}/contents/${encodePath(dir)}`,
-      { query: { ref: branch } },
+      { query: { ref: branch }, accept: [...missing] },
     );
+    if (missing.includes(status)) {
+      // A folder that does not exist, like a missing file, is empty once the branch exists.
+      if (await this.exists(repo, branch)) return [];
+      throw new NotFoundError(
+        "gitee",
+        `GET contents/${dir}: ${status}; ${repo.owner}/${repo.name} or its branch ${branch} does not exist`,
+        404,
+      );
+    }
     if (!Array.isArray(data)) return [];
     return data.flatMap((entry) =>
       entry.type === "file" && typeof entry.path === "string" && typeof entry.sha === "string"
