@@ -559,8 +559,9 @@ interface CliOptions extends GiteeEmulatorOptions {
 }
 
 /**
- * Command line: `--port N --token T --login L --web-url U`, `--repo owner/name[=dir]` (files of
- * `dir` on the default branch `master`), `--branch owner/name:branch[=from]` (repeatable).
+ * Command line: `--port N --token T --login L --web-url U --flavor gitee|gitcode`,
+ * `--repo owner/name[=dir]` (files of `dir` on the default branch `master`),
+ * `--branch owner/name:branch[=from]` (repeatable).
  */
 function parseArgs(argv: string[]): CliOptions {
   const options: CliOptions = { repos: [], branches: [] };
@@ -572,7 +573,11 @@ function parseArgs(argv: string[]): CliOptions {
     else if (flag === "--token") options.token = value;
     else if (flag === "--login") options.login = value;
     else if (flag === "--web-url") options.webUrl = value;
-    else if (flag === "--repo") {
+    else if (flag === "--flavor") {
+      if (value !== "gitee" && value !== "gitcode")
+        throw new Error("--flavor wants gitee or gitcode");
+      options.flavor = value;
+    } else if (flag === "--repo") {
       const [path = "", dir] = value.split("=", 2);
       options.repos.push({ path, dir: dir ?? null });
     } else if (flag === "--branch") {
