@@ -62,7 +62,9 @@ describe("status", () => {
     const rows = lines.slice(4);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^1 {2}up\/stream@main +src-openeuler\/broken@master +yes +\d{4}-/);
-    expect(rows[0]).toMatch(/ failed +run \d+ at branch, 1 failed attempt +- +- +\S/);
+    expect(rows[0]).toMatch(
+      / failed +run \d+ at branch, 1 failed attempt(, next try [\d-]+ [\d:]+ UTC)? +- +- +\S/,
+    );
     // Not a terminal: the error is whole.
     expect(rows[0]).toEndWith(brokenError);
     expect(rows[1]).toContain("src-openeuler/healthy@master");

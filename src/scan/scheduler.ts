@@ -15,7 +15,7 @@ import type { ServiceMetrics } from "../metrics.ts";
 import { isWorkBranch } from "./branch-name.ts";
 import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import type { ProposalMode } from "./publish.ts";
-import { runBackoffMs } from "./run-backoff.ts";
+import { RUN_BACKOFF_BASE_MS, runBackoffMs } from "./run-backoff.ts";
 import { type ScanOptions, type ScanResult, scanTracking } from "./scan-tracking.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
@@ -162,6 +162,18 @@ export class Scanner {
     this.wakeTimer = setTimeout(() => void this.scanAll(), Math.max(0, until - Date.now()) + 1000);
   }
 
+  /**
+   * A failed publish run's backoff: from `retryBaseMs` (30 s), or from the scan interval when that
+   * is shorter, doubling per failed attempt up to a day.
+   */
+  private runBackoff(attempts: number): number {
+    const base = Math.min(
+      this.options.retryBaseMs ?? RUN_BACKOFF_BASE_MS,
+      this.options.intervalSeconds * 1000,
+    );
+    return runBackoffMs(attempts, base);
+  }
+
   /** Scans every enabled tracking; a scan already running is joined, not repeated. */
   scanAll(): Promise<ScanSummary> {
     if (this.currentScan) return this.currentScan;
@@ -253,9 +265,7 @@ export class Scanner {
             proposals: this.options.proposals,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
-            runBackoff:
-              this.options.runBackoff ??
-              ((attempts) => runBackoffMs(attempts, this.options.retryBaseMs)),
+            runBackoff: this.options.runBackoff ?? ((attempts) => this.runBackoff(attempts)),
             metrics: this.options.metrics,
           },
           repo,
