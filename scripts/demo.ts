@@ -154,7 +154,11 @@ try {
 
   step("Waiting for the next scan");
   const started = Date.now();
-  while (!(await status())?.lastRun) {
+  // A scan may fall between the two commits: the second then joins the open proposal (rolling
+  // proposals) at the next scan, so wait until the issue lists both.
+  const proposedBoth = () =>
+    gitee.repo("src-openeuler/hello").issues[0]?.body.includes(second.slice(0, 7)) ?? false;
+  while (!(await status())?.lastRun || !proposedBoth()) {
     if (Date.now() - started > 30_000) throw new Error("no proposal within 30 s");
     await Bun.sleep(250);
   }
