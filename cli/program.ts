@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { VERSION } from "../src/version.ts";
 import type { AddOptions } from "./commands/add.ts";
 import type { DeleteOptions } from "./commands/delete.ts";
+import type { DoctorOptions } from "./commands/doctor.ts";
 import type { FilterOptions } from "./commands/filter.ts";
 import type { PlanOptions } from "./commands/plan.ts";
 import type { QueryOptions } from "./commands/query.ts";
@@ -254,7 +255,45 @@ ${CONNECTION_HELP}`,
       finish(await (await import("./commands/filter.ts")).runFilter(options, io)),
     );
 
+  program
+    .command("doctor")
+    .description(
+      "check settings.conf, certificate, database, git, tokens and clock on this machine",
+    )
+    .usage("[--config FILE]")
+    .option(
+      "-c, --config <file>",
+      "settings file (default: $PATCH_TRACKING_CONFIG or /etc/patch-tracking/settings.conf)",
+    )
+    .addHelpText(
+      "after",
+      `
+Example:
+  sudo -u patch-tracking ${PROGRAM} doctor
+
+Prints one line per check (ok, warn or fail): every settings key, the certificate and key
+(readable, a pair, expiry), the database (schema version, writable), GIT_BASE_PATH, git, the
+GitHub and Gitee tokens (accepted, scopes, requests left) and the clock against both forges.
+Exits 1 when a check failed. Tokens are never printed. Run it as the service's user, so file
+permissions are checked as the service sees them; patch-tracking --check-config does the same.`,
+    )
+    .action(async (options: DoctorOptions) =>
+      finish(await (await import("./commands/doctor.ts")).runDoctorCommand(options, io)),
+    );
+
   return program;
+}
+
+/** The command line without running anything: the source of the man page and bash completion. */
+export function describeProgram(): Command {
+  const quiet: CliIo = {
+    out: () => {},
+    err: () => {},
+    env: {},
+    interactive: false,
+    askSecret: async () => "",
+  };
+  return buildProgram(quiet, () => {});
 }
 
 /**

@@ -37,7 +37,14 @@ export function isLogLevel(value: string): value is LogLevel {
 }
 
 /** Replaces every registered secret inside `text`. */
-function scrub(text: string, secrets: string[]): string {
+export function redactText(text: string, secrets: readonly string[]): string {
+  return scrub(
+    text,
+    secrets.filter((secret) => secret.length > 0),
+  );
+}
+
+function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);

@@ -17,8 +17,9 @@ import {
 } from "./settings.ts";
 import { VERSION } from "./version.ts";
 
-export async function runServer(argv: string[]): Promise<void> {
-  const program = new Command("patch-tracking")
+/** The command line of the service; also the source of its man page (scripts/man-pages.ts). */
+export function serverProgram(): Command {
+  return new Command("patch-tracking")
     .description("Watch upstream branches and propose their new commits as patches on Gitee.")
     .version(VERSION, "-V, --version")
     .option(
@@ -26,12 +27,26 @@ export async function runServer(argv: string[]): Promise<void> {
       `settings file (default: $${SETTINGS_PATH_ENV} or /etc/patch-tracking/settings.conf)`,
     )
     .option(
+      "--check-config",
+      "check settings.conf, certificate, database, git and tokens, print one line per check, exit 1 on a failure (the same checks as patch-tracking-cli doctor)",
+    )
+    .option(
       "--dev",
       "without --config: use ./.patch-tracking/settings.conf, made on first use (loopback, plain HTTP)",
     )
     .showHelpAfterError();
+}
+
+export async function runServer(argv: string[]): Promise<void> {
+  const program = serverProgram();
   program.parse(argv, { from: "user" });
-  const opts = program.opts<{ config?: string; dev?: boolean }>();
+  const opts = program.opts<{ config?: string; dev?: boolean; checkConfig?: boolean }>();
+  if (opts.checkConfig) {
+    const { runDoctor, renderDoctor, hasFailure } = await import("./doctor/checks.ts");
+    const lines = await runDoctor({ path: resolveSettingsPath(opts.config) });
+    process.stdout.write(renderDoctor(lines));
+    process.exit(hasFailure(lines) ? 1 : 0);
+  }
 
   const log = createLogger();
   let settingsPath = resolveSettingsPath(opts.config);
