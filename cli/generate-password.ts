@@ -30,18 +30,23 @@ async function passwordFrom(argument: string | undefined, io: CliIo): Promise<st
   return first;
 }
 
+/** The command line of generate_password; also the source of its man page. */
+export function generatePasswordProgram(): Command {
+  return new Command(PROGRAM)
+    .description("Print the hash of an admin password for PASSWORD in settings.conf")
+    .usage("PASSWORD")
+    .argument("[PASSWORD]", "the password (asked on the terminal when left out)")
+    .version(VERSION, "-V, --version")
+    .addHelpText("after", `\n${RULES}`);
+}
+
 /** Runs `generate_password` with `argv` (without the program name); returns the exit code. */
 export async function runGeneratePassword(
   argv: string[],
   io: CliIo = processIo(),
 ): Promise<number> {
   let code = 0;
-  const program = new Command(PROGRAM)
-    .description("Print the hash of an admin password for PASSWORD in settings.conf")
-    .usage("PASSWORD")
-    .argument("[PASSWORD]", "the password (asked on the terminal when left out)")
-    .version(VERSION, "-V, --version")
-    .addHelpText("after", `\n${RULES}`)
+  const program = generatePasswordProgram()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .action(async (argument: string | undefined) => {

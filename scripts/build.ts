@@ -1,7 +1,8 @@
 /**
  * `npm run build`: compiles the service and both commands into ONE executable with
  * `bun build --compile`, `dist/patch-tracking`, plus the links `dist/patch-tracking-cli` and
- * `dist/generate_password`; the binary picks the command by the name it was started as.
+ * `dist/generate_password`; the binary picks the command by the name it was started as. The man
+ * pages (`dist/man/`) and the bash completion (`dist/completion/`) are generated beside it.
  *
  * Why one binary: every Bun executable embeds the whole runtime. Measured with Bun 1.4.5 on
  * x86_64, three separate binaries take 110.2 + 109.6 + 109.3 MB = 329 MB; the multi-call binary
@@ -14,11 +15,12 @@
  * build for another machine.
  */
 
-import { mkdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { spawnSync } from "bun";
 import { COMMANDS } from "../cli/command-name.ts";
+import { documentation } from "./man-pages.ts";
 
 const root = join(import.meta.dir, "..");
 const ENTRY = join(root, "cli", "multicall.ts");
@@ -64,9 +66,21 @@ for (const name of LINKS) {
   symlinkSync(BINARY, link);
 }
 
+// Man pages and bash completion from the same command definitions the binary parses with.
+const docs = await documentation();
+const manDir = join(outdir, "man");
+const completionDir = join(outdir, "completion");
+mkdirSync(manDir, { recursive: true });
+mkdirSync(completionDir, { recursive: true });
+for (const page of docs.pages) writeFileSync(join(manDir, page.file), page.text);
+writeFileSync(join(completionDir, "patch-tracking-cli"), docs.completion);
+
 const megabytes = (statSync(binary).size / 1e6).toFixed(1);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const shown = relative(process.cwd(), binary) || binary;
 console.log(`build: wrote ${shown} (${megabytes} MB, ${seconds} s)`);
+console.log(
+  `build: wrote ${docs.pages.map((page) => join(relative(process.cwd(), manDir) || ".", page.file)).join(", ")} and ${join(relative(process.cwd(), completionDir) || ".", "patch-tracking-cli")}`,
+);
 for (const name of LINKS)
   console.log(`build: linked ${join(relative(process.cwd(), outdir) || ".", name)} -> ${BINARY}`);

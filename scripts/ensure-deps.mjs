@@ -39,6 +39,8 @@ const TEST_TOOLS = {
   chromium: "chromium",
   // A static busybox is the /bin/sh of the scratch roots in which the RPM scriptlets run.
   busybox: "busybox-static",
+  // The packaging test renders the man pages with `man -l`.
+  man: "man-db",
 };
 
 // Tools for which being on PATH is not enough: the scratch roots need a static busybox, and

@@ -86,6 +86,14 @@ try {
   const stage = join(work, name);
   mkdirSync(join(stage, "bin"), { recursive: true });
   copyFileSync(binary, join(stage, "bin", "patch-tracking"));
+  // Made by build.ts beside the binary, from the programs' own command definitions.
+  for (const folder of ["man", "completion"]) {
+    if (!existsSync(join(outdir, folder))) {
+      console.error(`rpm: ${join(outdir, folder)} is missing; run npm run build first`);
+      process.exit(1);
+    }
+    cpSync(join(outdir, folder), join(stage, folder), { recursive: true });
+  }
   for (const file of ["LICENSE", "README.md", "README.zh-CN.md", "settings.conf.example"])
     copyFileSync(join(root, file), join(stage, file));
   cpSync(join(root, "packaging"), join(stage, "packaging"), { recursive: true });

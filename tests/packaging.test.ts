@@ -50,8 +50,15 @@ const TOOLS: Record<string, string> = {
   "systemd-sysusers": "systemd",
   "systemd-tmpfiles": "systemd",
   openssl: "openssl",
+  man: "man-db",
 };
 const SERVICE_USER = "patch-tracking";
+const MAN_PAGES = [
+  "/usr/share/man/man8/patch-tracking.8.bz2",
+  "/usr/share/man/man1/patch-tracking-cli.1.bz2",
+  "/usr/share/man/man1/generate_password.1.bz2",
+];
+const COMPLETION = "/usr/share/bash-completion/completions/patch-tracking-cli";
 const SYSTEMD_FILES = {
   "/usr/lib/systemd/system/patch-tracking.service": "packaging/systemd/patch-tracking.service",
   "/usr/lib/sysusers.d/patch-tracking.conf": "packaging/systemd/patch-tracking.sysusers",
@@ -222,6 +229,8 @@ describe("the built packages", () => {
         "/usr/share/doc/patch-tracking/settings.conf.example",
         "/usr/share/licenses/patch-tracking",
         "/usr/share/licenses/patch-tracking/LICENSE",
+        ...MAN_PAGES,
+        COMPLETION,
         "/var/patch-tracking",
         "/var/patch-tracking/db.sqlite",
       ].sort(),
@@ -413,6 +422,63 @@ describe.skipIf(!isRoot)("installed into a scratch root", () => {
     expect(hash.code).toBe(0);
     expect(await verifyPassword("Test@123", hash.stdout.trim())).toBe(true);
     expect(await verifyPassword("Test@124", hash.stdout.trim())).toBe(false);
+  }, 30_000);
+
+  test("the man pages render with man -l and say what --help says; bash completes commands and options", async () => {
+    const rendered: Record<string, string> = {};
+    for (const page of MAN_PAGES) {
+      const result = await runCommand(["man", "--warnings", "-l", at(page)], {
+        env: { ...env, MANWIDTH: "200", MAN_KEEP_FORMATTING: "", LC_ALL: "C.UTF-8", PAGER: "cat" },
+      });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      // No overstrike (bold) sequences, so words can be compared.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing backspaces is the point
+      rendered[page] = result.stdout.replace(/.\x08/g, "");
+      for (const section of ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "SEE ALSO"])
+        expect(rendered[page]).toContain(`\n${section}\n`);
+    }
+    const cli = rendered["/usr/share/man/man1/patch-tracking-cli.1.bz2"] ?? "";
+    // Every command and every option of the installed program's --help is in its man page.
+    for (const command of [
+      "add",
+      "query",
+      "delete",
+      "status",
+      "scan",
+      "plan",
+      "filter",
+      "doctor",
+    ]) {
+      expect(cli).toContain(`\n   ${command}\n`);
+      const help = await must([at("/usr/bin/patch-tracking-cli"), command, "--help"], { env });
+      for (const flag of help.match(/--[a-z_-]+/g) ?? []) expect(cli).toContain(flag);
+    }
+    const server = rendered["/usr/share/man/man8/patch-tracking.8.bz2"] ?? "";
+    expect(server).toContain("--check-config");
+    expect(rendered["/usr/share/man/man1/generate_password.1.bz2"]).toContain("bcrypt");
+    const complete = async (...words: string[]) =>
+      (
+        await must(
+          [
+            "bash",
+            "-c",
+            `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _patch_tracking_cli; printf '%s\n' "\${COMPREPLY[@]}"`,
+            "complete",
+            at(COMPLETION),
+            ...words,
+          ],
+          { env },
+        )
+      )
+        .trim()
+        .split("\n");
+    expect(await complete("patch-tracking-cli", "fi")).toEqual(["filter"]);
+    expect(await complete("patch-tracking-cli", "filter", "--inc")).toEqual(["--include-path"]);
+    expect(await complete("patch-tracking-cli", "add", "--version_control", "")).toEqual([
+      "github",
+      "git",
+    ]);
   }, 30_000);
 
   test("the server starts from the installed settings.conf, edited as the README says", async () => {
