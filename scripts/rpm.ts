@@ -30,6 +30,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { spawnSync } from "bun";
 import { VERSION } from "../src/version.ts";
+import { documentation } from "./man-pages.ts";
 
 const root = join(import.meta.dir, "..");
 const DEFAULT_SPEC = join(root, "packaging", "rpm", "patch-tracking.spec");
@@ -86,14 +87,13 @@ try {
   const stage = join(work, name);
   mkdirSync(join(stage, "bin"), { recursive: true });
   copyFileSync(binary, join(stage, "bin", "patch-tracking"));
-  // Made by build.ts beside the binary, from the programs' own command definitions.
-  for (const folder of ["man", "completion"]) {
-    if (!existsSync(join(outdir, folder))) {
-      console.error(`rpm: ${join(outdir, folder)} is missing; run npm run build first`);
-      process.exit(1);
-    }
-    cpSync(join(outdir, folder), join(stage, folder), { recursive: true });
-  }
+  // Man pages and completion from the programs' own command definitions (as build.ts makes
+  // them), so a --no-build package of a copied binary has them too.
+  const docs = await documentation();
+  mkdirSync(join(stage, "man"));
+  mkdirSync(join(stage, "completion"));
+  for (const page of docs.pages) writeFileSync(join(stage, "man", page.file), page.text);
+  writeFileSync(join(stage, "completion", "patch-tracking-cli"), docs.completion);
   for (const file of ["LICENSE", "README.md", "README.zh-CN.md", "settings.conf.example"])
     copyFileSync(join(root, file), join(stage, file));
   cpSync(join(root, "packaging"), join(stage, "packaging"), { recursive: true });
