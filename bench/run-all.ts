@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs each benchmark as a child process (scan cost, API throughput,
+ * `npm run bench`: runs each benchmark as a child process (scan cost, fleet plan cost, API throughput,
  * footprint), passes `--quick` and other flags on, shows their output as it comes, reads the
  * `BENCH_RESULT` line each prints last, and ends with one table: target, measured, pass.
  * `--only scan-cost,footprint` runs a subset. Exit code 0 even when targets are missed (the
@@ -18,7 +18,7 @@ import {
   table,
 } from "./lib.ts";
 
-const BENCHES = ["scan-cost", "api-throughput", "footprint"];
+const BENCHES = ["scan-cost", "plan-cost", "api-throughput", "footprint"];
 const only = flagValue("--only")?.split(",");
 const selected = BENCHES.filter((name) => !only || only.includes(name));
 const passOn = process.argv.slice(2).filter((arg, i, all) => {

@@ -187,15 +187,18 @@ ${CONNECTION_HELP}`,
 
   const plan = program
     .command("plan")
-    .description("dry run: show what a scan of one tracking would propose now, writing nothing")
+    .description(
+      "dry run: show what a scan of one tracking (or, with --all, of every one) would propose now, writing nothing",
+    )
     .usage(
-      "--server SERVER --user USER [--password PASSWORD] --repo REPO --branch BRANCH [--json]",
+      "--server SERVER --user USER [--password PASSWORD] (--repo REPO --branch BRANCH | --all) [--json]",
     );
   connectionOptions(plan);
   authOptions(plan);
   plan
     .option("--repo <repo>", "downstream Gitee repository: owner/name")
     .option("--branch <branch>", "downstream branch")
+    .option("--all", "the fleet plan: every enabled tracking, a summary line first")
     .option("--json", "print the plan as JSON (for scripts)")
     .addHelpText(
       "after",
@@ -205,6 +208,11 @@ Example:
 
 Prints the commits, patch files and sizes, the spec diff, and the issue and pull request a scan
 would create. Nothing is written to Gitee or to the database.
+
+With --all: one summary line (trackings, commits and proposals that would be made, commits the
+filters pass over, failures), then one line per tracking with something to do. It costs what a
+scan costs upstream (batched head lookups, one compare per moved branch) and nothing on Gitee;
+progress is shown on stderr.
 ${CONNECTION_HELP}`,
     )
     .action(async (options: PlanOptions) =>

@@ -10,6 +10,7 @@ import { FORGE_PROFILES } from "./forge/profiles.ts";
 import { budgetWindows, RequestBudget } from "./forge/request-budget.ts";
 import type { Logger } from "./log.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+import { fleetPlanRoutes } from "./routes/plan.ts";
 import { scanRoutes } from "./routes/scan.ts";
 import { Scanner } from "./scan/scheduler.ts";
 import { createGitUpstream } from "./scan/upstream/git.ts";
@@ -20,7 +21,9 @@ import type { Settings } from "./settings.ts";
 export interface Engine {
   scanner: Scanner;
   metrics: ServiceMetrics;
-  routes: (context: RouteContext) => ReturnType<typeof scanRoutes>[];
+  routes: (
+    context: RouteContext,
+  ) => (ReturnType<typeof scanRoutes> | ReturnType<typeof fleetPlanRoutes>)[];
   onTrackingSaved: (repo: string, branch: string) => void;
   stop(): Promise<void>;
 }
@@ -90,7 +93,18 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
   return {
     scanner,
     metrics,
-    routes: (context) => [scanRoutes({ ...context, scanner, plan: { db, forge, upstreams } })],
+    routes: (context) => [
+      scanRoutes({ ...context, scanner, plan: { db, forge, upstreams } }),
+      fleetPlanRoutes({
+        ...context,
+        fleet: {
+          db,
+          upstreams,
+          proposals: settings.proposals,
+          concurrency: settings.scanConcurrency,
+        },
+      }),
+    ],
     onTrackingSaved(repo, branch) {
       const tracking = getTracking(db, repo, branch);
       if (tracking) scanner.onTrackingSaved(tracking);

@@ -24,6 +24,8 @@ export interface PlanOptions extends ConnectionOptions, AuthOptions {
   repo?: string;
   branch?: string;
   json?: boolean;
+  /** Every enabled tracking (the fleet plan) instead of one. */
+  all?: boolean;
 }
 
 const HINT = helpHint("plan");
@@ -144,6 +146,20 @@ export async function runPlan(options: PlanOptions, io: CliIo): Promise<number> 
   const problems = new Problems();
   problems.require("--server", options.server);
   checkAuthOptions(options, io, problems);
+  if (options.all) {
+    if (options.repo !== undefined || options.branch !== undefined) {
+      problems.add("--all plans every enabled tracking: give it without --repo and --branch");
+    }
+    problems.throwIfAny(HINT);
+    const client = await openSignedInClient(
+      prepareConnection(options),
+      options,
+      io,
+      PLAN_TIMEOUT_MS,
+    );
+    const { runFleetPlan } = await import("./fleet-plan.ts");
+    return runFleetPlan(client, io, options.json === true);
+  }
   problems.require("--repo", options.repo);
   problems.require("--branch", options.branch);
   problems.throwIfAny(HINT);

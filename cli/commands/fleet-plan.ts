@@ -1,0 +1,99 @@
+/**
+ * `plan --all`: the fleet plan — for every enabled tracking, what a scan would propose now,
+ * read page by page from `GET /plan` (so progress can be shown over thousands of trackings).
+ * A summary line first, then one line per tracking with something to do; nothing is written.
+ */
+import type { FleetItem, FleetPlan } from "../../src/scan/fleet-plan.ts";
+import { summarize } from "../../src/scan/fleet-plan.ts";
+import { CliError } from "../errors.ts";
+import type { ApiClient } from "../http-client.ts";
+import { answerProblem } from "../http-client.ts";
+import type { CliIo } from "../io.ts";
+import { startProgress } from "../progress.ts";
+import { cellText, trackingName } from "../table.ts";
+
+/** Trackings per request: a few batched head queries and a bounded number of compares. */
+export const FLEET_PAGE = 200;
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+export function summaryLine(items: readonly FleetItem[]): string {
+  const summary = summarize(items);
+  const extending = items.filter((item) => item.proposal === "extend").length;
+  const parts = [
+    `would propose ${plural(summary.commits, "commit")} in ${plural(summary.proposals, "proposal")}${extending > 0 ? ` (${extending} joining open ones)` : ""}`,
+    `${summary.passedOver} passed over by filters`,
+    plural(summary.failures, "failure"),
+  ];
+  return `${plural(summary.trackings, "enabled tracking")}: ${parts.join(", ")}`;
+}
+
+/** One line for a tracking with something to do or to look at; null when it is up to date. */
+export function itemLine(item: FleetItem): string | null {
+  const name = trackingName(item.repo, item.branch);
+  const more = item.remaining > 0 ? `, ${item.remaining} more for the following run` : "";
+  switch (item.state) {
+    case "would-propose": {
+      const parts = [
+        `${item.proposed} to propose (${item.proposal === "extend" ? "joining the open proposal" : "new proposal"})`,
+      ];
+      if (item.passedOver > 0) parts.push(`${item.passedOver} passed over by filters`);
+      if (item.empty > 0) parts.push(`${item.empty} empty`);
+      return `${name}: ${plural(item.newCommits, "new commit")}: ${parts.join(", ")}${more}`;
+    }
+    case "passed-over":
+      return `${name}: ${plural(item.newCommits, "new commit")}, all passed over by filters${more}`;
+    case "failed":
+    case "diverged":
+      return `${name}: ${item.state}: ${cellText(item.reason ?? "no reason given")}`;
+    case "open-run":
+      return `${name}: a publish run is still open (${cellText(item.reason ?? "")}); a scan resumes it first`;
+    case "not-started":
+      return `${name}: not started: the first scan records the upstream head`;
+    default:
+      return null;
+  }
+}
+
+export async function runFleetPlan(client: ApiClient, io: CliIo, json: boolean): Promise<number> {
+  const items: FleetItem[] = [];
+  let total = Number.POSITIVE_INFINITY;
+  while (items.length < total) {
+    const label = Number.isFinite(total)
+      ? `planning trackings ${items.length + 1}-${Math.min(items.length + FLEET_PAGE, total)} of ${total}…`
+      : "planning…";
+    const progress = startProgress(io, label);
+    let answer: Awaited<ReturnType<ApiClient["request"]>>;
+    try {
+      answer = await client.request("GET", "/plan", {
+        query: { offset: String(items.length), limit: String(FLEET_PAGE) },
+        auth: true,
+      });
+    } finally {
+      progress.stop();
+    }
+    if (answer.code !== "2001") throw new CliError(`fleet plan failed: ${answerProblem(answer)}`);
+    const page = answer.data as FleetPlan | null;
+    if (!page || !Array.isArray(page.items)) {
+      throw new CliError(
+        "fleet plan failed: the service's answer holds no plan (is it older than this command?)",
+      );
+    }
+    total = page.total;
+    items.push(...page.items);
+    // Trackings removed while paging: stop rather than ask for an empty page forever.
+    if (page.items.length === 0) break;
+  }
+  if (json) {
+    io.out(
+      `${JSON.stringify({ total: items.length, summary: summarize(items), items }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const lines = items.map(itemLine).filter((line): line is string => line !== null);
+  io.out(`${summaryLine(items)}\n${lines.map((line) => `${line}\n`).join("")}`);
+  io.out("dry run: nothing was written to Gitee or the database\n");
+  return 0;
+}
