@@ -12,7 +12,6 @@ import { dirname } from "node:path";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { redactText } from "../log.ts";
 import {
-  DEFAULTS,
   type ParsedSettings,
   parseAssignments,
   parseSettings,
@@ -120,8 +119,10 @@ function keyLines(text: string, settings: Settings): CheckLine[] {
       const value = String(given.get(key) ?? "");
       return line("ok", key, `set (${value.length} characters, not shown)`);
     }
-    const origin = given.has(key) ? "" : key in DEFAULTS ? " (default)" : "";
-    return line("ok", key, `${shown[key] ?? "set"}${origin}`);
+    const origin = given.has(key) ? "" : " (default)";
+    // A key this list does not spell out yet: the value as written, or that it is left out.
+    const value = shown[key] ?? (given.has(key) ? String(given.get(key)) : "not set");
+    return line("ok", key, `${value}${origin}`);
   });
 }
 
