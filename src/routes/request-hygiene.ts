@@ -160,7 +160,8 @@ interface GateContext {
 export function requestHygiene(options: RequestHygieneOptions) {
   let table: PathTable | null = null;
   const guard: AuthGuard = authGuard(options.auth, options.log);
-  return async (context: GateContext): Promise<Response | undefined> => {
+  // Synchronous unless it must wait (credentials, HEAD): most requests pay no promise.
+  return (context: GateContext): Response | Promise<Response | undefined> | undefined => {
     const { request, set } = context;
     Object.assign(set.headers, BASE_SECURITY_HEADERS);
     table ??= buildPathTable(options.routes());
@@ -184,14 +185,13 @@ export function requestHygiene(options: RequestHygieneOptions) {
       );
     }
     if (method === "HEAD" && !entry.served.has("HEAD")) {
-      const full = await options.handle(
-        new Request(request.url, { method: "GET", headers: request.headers }),
-      );
-      return new Response(null, { status: full.status, headers: full.headers });
+      return options
+        .handle(new Request(request.url, { method: "GET", headers: request.headers }))
+        .then((full) => new Response(null, { status: full.status, headers: full.headers }));
     }
     if (entry.authenticated.has(method)) {
-      const denied = await guard({ ...context, path });
-      if (denied !== undefined) {
+      return guard({ ...context, path }).then((denied) => {
+        if (denied === undefined) return bodyRules(request, method, path, options.log);
         const status = typeof set.status === "number" ? set.status : 401;
         const headers: Record<string, string> = {};
         for (const name of ["www-authenticate", "retry-after"]) {
@@ -199,28 +199,38 @@ export function requestHygiene(options: RequestHygieneOptions) {
           if (value !== undefined) headers[name] = String(value);
         }
         return answer(status, denied, headers);
-      }
-    }
-    if (!WRITES.has(method)) return;
-    const type = request.headers.get("content-type");
-    if (type !== null ? !JSON_TYPE.test(type.trim()) : hasBody(request)) {
-      return answer(415, {
-        code: "415",
-        msg: "Unsupported Media Type",
-        data: {
-          error: `the body must be sent as application/json, not ${type ?? "without a Content-Type"}`,
-        },
       });
     }
-    const foreign = crossSite(request);
-    if (foreign) {
-      options.log.warn("cross-site write refused", { method, path, reason: foreign });
-      return answer(403, {
-        code: "403",
-        msg: "Forbidden",
-        data: { error: `writes are not accepted from another site (${foreign})` },
-      });
-    }
-    return;
+    return bodyRules(request, method, path, options.log);
   };
+}
+
+/** Rules 3 and 4: what a write must carry, and where it may come from. */
+function bodyRules(
+  request: Request,
+  method: string,
+  path: string,
+  log: Logger,
+): Response | undefined {
+  if (!WRITES.has(method)) return;
+  const type = request.headers.get("content-type");
+  if (type !== null ? !JSON_TYPE.test(type.trim()) : hasBody(request)) {
+    return answer(415, {
+      code: "415",
+      msg: "Unsupported Media Type",
+      data: {
+        error: `the body must be sent as application/json, not ${type ?? "without a Content-Type"}`,
+      },
+    });
+  }
+  const foreign = crossSite(request);
+  if (foreign) {
+    log.warn("cross-site write refused", { method, path, reason: foreign });
+    return answer(403, {
+      code: "403",
+      msg: "Forbidden",
+      data: { error: `writes are not accepted from another site (${foreign})` },
+    });
+  }
+  return;
 }
