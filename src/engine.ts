@@ -3,6 +3,7 @@
  * and the scanner that drives them. `main.ts` starts it beside the HTTP server.
  */
 import type { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { trackingCounts } from "./db/status.ts";
 import { getTracking } from "./db/trackings.ts";
 import { GiteeForge } from "./forge/gitee.ts";
@@ -12,7 +13,10 @@ import type { Logger } from "./log.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import { fleetPlanRoutes } from "./routes/plan.ts";
 import { scanRoutes } from "./routes/scan.ts";
+import { forgeApplyChecker } from "./scan/apply-check.ts";
 import { Scanner } from "./scan/scheduler.ts";
+import { BlobCache } from "./scan/sources/blob-cache.ts";
+import { sourceLimits } from "./scan/sources/limits.ts";
 import { createGitUpstream } from "./scan/upstream/git.ts";
 import { createGithubUpstream } from "./scan/upstream/github.ts";
 import type { RouteContext } from "./server.ts";
@@ -76,6 +80,17 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     log: log.child({ component: "git" }),
   });
   const upstreams = { github, git };
+  const applyChecker = settings.applyCheck
+    ? forgeApplyChecker({
+        forge,
+        cache: new BlobCache(
+          join(settings.gitBasePath, "source-cache"),
+          settings.sourceCacheMb * 1024 * 1024,
+        ),
+        limits: sourceLimits(settings),
+        workRoot: join(settings.gitBasePath, "apply-check"),
+      })
+    : null;
   const scanner = new Scanner({
     db,
     log,
@@ -84,6 +99,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     intervalSeconds: settings.scanDbInterval,
     concurrency: settings.scanConcurrency,
     proposals: settings.proposals,
+    applyChecker,
     metrics,
     async checkTokens() {
       const [gitee, gh] = await Promise.all([forge.whoami(), github.checkToken()]);
@@ -94,7 +110,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     scanner,
     metrics,
     routes: (context) => [
-      scanRoutes({ ...context, scanner, plan: { db, forge, upstreams } }),
+      scanRoutes({ ...context, scanner, plan: { db, forge, upstreams, applyChecker } }),
       fleetPlanRoutes({
         ...context,
         fleet: {

@@ -52,6 +52,15 @@ export interface Settings {
   /** Client-side budget of downstream requests per minute and per hour; null: no limit. */
   readonly downstreamRequestsPerMinute: number | null;
   readonly downstreamRequestsPerHour: number | null;
+  /** Try each proposed patch on the package's own sources (%prep reproduced). */
+  readonly applyCheck: boolean;
+  /** Limits of one apply check: archive and unpacked megabytes, entries, seconds. */
+  readonly applyCheckMaxArchiveMb: number;
+  readonly applyCheckMaxUnpackedMb: number;
+  readonly applyCheckMaxFiles: number;
+  readonly applyCheckTimeout: number;
+  /** Megabytes of package files kept under GIT_BASE_PATH/source-cache (least recently used go). */
+  readonly sourceCacheMb: number;
 }
 
 export class SettingsError extends Error {
@@ -108,6 +117,12 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
     required: false,
     describe: "downstream requests per hour, 0 for no limit",
   },
+  APPLY_CHECK: { required: false, describe: "try each patch on the package's sources" },
+  APPLY_CHECK_MAX_ARCHIVE_MB: { required: false, describe: "largest archive checked, MB" },
+  APPLY_CHECK_MAX_UNPACKED_MB: { required: false, describe: "largest unpacked archive, MB" },
+  APPLY_CHECK_MAX_FILES: { required: false, describe: "most entries in an archive" },
+  APPLY_CHECK_TIMEOUT: { required: false, describe: "seconds per apply check" },
+  SOURCE_CACHE_MB: { required: false, describe: "size cap of the package file cache, MB" },
 };
 
 export const DEFAULTS = {
@@ -125,6 +140,12 @@ export const DEFAULTS = {
   GIT_TIMEOUT: 600,
   GIT_ALLOW_PROTOCOL: DEFAULT_GIT_ALLOW_PROTOCOL,
   PROPOSALS: "rolling",
+  APPLY_CHECK: true,
+  APPLY_CHECK_MAX_ARCHIVE_MB: 500,
+  APPLY_CHECK_MAX_UNPACKED_MB: 4096,
+  APPLY_CHECK_MAX_FILES: 300_000,
+  APPLY_CHECK_TIMEOUT: 300,
+  SOURCE_CACHE_MB: 2048,
 } as const;
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -384,6 +405,32 @@ export function parseSettings(source: string): ParsedSettings {
       forge.budget.perMinute,
     ),
     downstreamRequestsPerHour: budget(values, "DOWNSTREAM_REQUESTS_PER_HOUR", forge.budget.perHour),
+    applyCheck: flag(values, "APPLY_CHECK", DEFAULTS.APPLY_CHECK),
+    applyCheckMaxArchiveMb: positiveNumber(
+      values,
+      "APPLY_CHECK_MAX_ARCHIVE_MB",
+      DEFAULTS.APPLY_CHECK_MAX_ARCHIVE_MB,
+      false,
+    ),
+    applyCheckMaxUnpackedMb: positiveNumber(
+      values,
+      "APPLY_CHECK_MAX_UNPACKED_MB",
+      DEFAULTS.APPLY_CHECK_MAX_UNPACKED_MB,
+      false,
+    ),
+    applyCheckMaxFiles: positiveNumber(
+      values,
+      "APPLY_CHECK_MAX_FILES",
+      DEFAULTS.APPLY_CHECK_MAX_FILES,
+      true,
+    ),
+    applyCheckTimeout: positiveNumber(
+      values,
+      "APPLY_CHECK_TIMEOUT",
+      DEFAULTS.APPLY_CHECK_TIMEOUT,
+      false,
+    ),
+    sourceCacheMb: positiveNumber(values, "SOURCE_CACHE_MB", DEFAULTS.SOURCE_CACHE_MB, false),
   };
   return { settings: Object.freeze(settings), warnings };
 }

@@ -60,6 +60,17 @@ function plural(count: number, word: string): string {
   return `${count} ${/(s|sh|ch|x)$/.test(word) ? `${word}es` : `${word}s`}`;
 }
 
+/**
+ * After a commit's subject: why it gets no patch (empty, passed over, already applied), or the
+ * apply check's verdict in brackets when it does get one.
+ */
+function commitRemark(commit: Plan["commits"][number]): string {
+  if (commit.empty) return "  (empty: no patch)";
+  if (!commit.verdict) return "";
+  if (commit.patchFile === null) return `  (${cellText(commit.verdict)}: no patch)`;
+  return `  [${cellText(commit.verdict)}]`;
+}
+
 /** The plan as text sections, each introduced by a header line. */
 export function renderPlan(plan: Plan): string {
   const { tracking } = plan;
@@ -108,7 +119,7 @@ export function renderPlan(plan: Plan): string {
     lines.push("", "commits (oldest first):");
     for (const commit of plan.commits) {
       lines.push(
-        `  ${commit.sha.slice(0, 12)}  ${commit.date}  ${cellText(commit.subject)}${commit.verdict ? `  (${commit.verdict}: no patch)` : commit.empty ? "  (empty: no patch)" : ""}`,
+        `  ${commit.sha.slice(0, 12)}  ${commit.date}  ${cellText(commit.subject)}${commitRemark(commit)}`,
       );
     }
     const summary = passedOverSummary(plan.commits);
@@ -135,6 +146,7 @@ export function renderPlan(plan: Plan): string {
   if (plan.issue) {
     lines.push("", `issue: ${cellText(plan.issue.title)}`, indent(plan.issue.body));
   }
+  if (plan.applySummary) lines.push("", cellText(plan.applySummary));
   if (plan.pull) {
     lines.push("", `pull request: ${plan.pull.title} (${plan.pull.head} into ${plan.pull.base})`);
   }

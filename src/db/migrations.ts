@@ -207,6 +207,15 @@ export const MIGRATIONS: readonly Migration[] = [
       addColumnIfMissing(db, "publish_run", "next_attempt_at", "TEXT");
     },
   },
+  {
+    version: 8,
+    name: "apply check summary",
+    up(db) {
+      // The pull request's first line, e.g. "Apply check: 3 of 4 apply to foo-1.2.tar.gz",
+      // journaled with the verdicts so a resumed run shows the same one.
+      addColumnIfMissing(db, "publish_run", "apply_summary", "TEXT");
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

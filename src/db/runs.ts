@@ -36,6 +36,8 @@ export interface PublishRun {
   baseSpecSha: string | null;
   /** The commits were compared with the package's carried patches (verdicts recorded). */
   judged: boolean;
+  /** The apply check's one-line summary for the pull request; null when it did not run. */
+  applySummary: string | null;
   repo: string;
   branch: string;
   versionControl: string;
@@ -110,6 +112,7 @@ interface RunRow {
   supersedes: number | null;
   base_spec_sha: string | null;
   judged: number;
+  apply_summary: string | null;
   repo: string;
   branch: string;
   version_control: string;
@@ -142,6 +145,7 @@ function toRun(row: RunRow): PublishRun {
     supersedes: row.supersedes,
     baseSpecSha: row.base_spec_sha,
     judged: row.judged === 1,
+    applySummary: row.apply_summary ?? null,
     repo: row.repo,
     branch: row.branch,
     versionControl: row.version_control,
@@ -467,8 +471,10 @@ export function recordVerdicts(
   db: Database,
   runId: number,
   verdicts: ReadonlyMap<string, { verdict: string; carriedAs: string | null }>,
+  applySummary: string | null = null,
 ): void {
   db.transaction(() => {
+    db.query("UPDATE publish_run SET apply_summary = ? WHERE id = ?").run(applySummary, runId);
     const update = db.prepare(
       "UPDATE publish_commit SET verdict = ?, carried_as = ? WHERE run_id = ? AND sha = ?",
     );

@@ -28,6 +28,15 @@ interface ContentObject {
   path?: string;
   content?: string;
   sha?: string;
+  size?: number | string | null;
+}
+
+/** `GET .../git/blobs/{sha}`; Gitee's model types `size` as a string. */
+interface BlobObject {
+  sha?: string;
+  size?: number | string;
+  encoding?: string;
+  content?: string;
 }
 
 interface IssueObject {
@@ -384,8 +393,28 @@ export class GiteeForge implements Forge {
     if (!Array.isArray(data)) return [];
     return data.flatMap((entry) =>
       entry.type === "file" && typeof entry.path === "string" && typeof entry.sha === "string"
-        ? [{ path: entry.path, sha: entry.sha }]
+        ? [{ path: entry.path, sha: entry.sha, size: sizeOf(entry.size) }]
         : [],
     );
   }
+
+  /**
+   * `GET /v5/repos/{owner}/{repo}/git/blobs/{sha}` → `{sha, size, url, content, encoding}`
+   * (docs/apply-check.md cites where this shape comes from). Blobs of any size come inline.
+   */
+  async readBlob(repo: RepoPath, sha: string): Promise<Uint8Array> {
+    const { data } = await this.http.request<BlobObject>(
+      "GET",
+      `${repoApi(repo)}/git/blobs/${encodeURIComponent(sha)}`,
+    );
+    if (typeof data?.content !== "string" || (data.encoding && data.encoding !== "base64")) {
+      throw new TransientError("gitee", `unexpected answer reading blob ${sha}`);
+    }
+    return new Uint8Array(Buffer.from(data.content.replace(/\s+/g, ""), "base64"));
+  }
+}
+
+function sizeOf(value: number | string | null | undefined): number | null {
+  const size = typeof value === "string" ? Number(value) : value;
+  return typeof size === "number" && Number.isFinite(size) && size >= 0 ? size : null;
 }

@@ -39,6 +39,8 @@ export type PullState = "open" | "merged" | "closed";
 export interface ForgeEntry {
   readonly path: string;
   readonly sha: string;
+  /** Bytes, when the listing says. */
+  readonly size?: number | null;
 }
 
 export interface PullRequestSpec {
@@ -108,6 +110,8 @@ export interface Forge {
   closePull(repo: RepoPath, number: number): Promise<void>;
   /** The files directly in folder `dir` ("" = the root) of `branch`, with their blob shas. */
   listFiles(repo: RepoPath, branch: string, dir?: string): Promise<ForgeEntry[]>;
+  /** The bytes of the blob `sha` (a file of any branch), e.g. a source archive. */
+  readBlob(repo: RepoPath, sha: string): Promise<Uint8Array>;
   /** Web address of a repository, for links shown to operators. */
   webUrl(repo: RepoPath): string;
 }

@@ -9,10 +9,12 @@ import { openRunFor } from "../db/runs.ts";
 import { getTracking, type Tracking } from "../db/trackings.ts";
 import { DivergedError } from "../errors.ts";
 import type { Forge } from "../forge/types.ts";
+import { type ApplyChecker, summaryLine, verdictText } from "./apply-check.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
 import { compileFilters, type TrackingFilters } from "./filters.ts";
 import { issueTitle, patchFileName, pullTitle } from "./issue-body.ts";
-import { issueBody } from "./proposal/render.ts";
+import { ALREADY_APPLIED } from "./proposal/commits.ts";
+import { issueBody, pullBody } from "./proposal/render.ts";
 import { parseRepoPath } from "./publish.ts";
 import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
 import { editSpec, SpecEditError } from "./spec.ts";
@@ -37,7 +39,10 @@ export interface Plan {
     date: string;
     subject: string;
     empty: boolean;
-    /** `passed over: <filter>` when the filters keep the commit out of the proposal. */
+    /**
+     * `passed over: <filter>` when the filters keep the commit out of the proposal, else the
+     * apply check's verdict (`applies`, `conflict (a.c)`, `already applied`, ...) when it ran.
+     */
     verdict: string | null;
     patchFile: string | null;
     patchBytes: number;
@@ -46,15 +51,19 @@ export interface Plan {
   passedOver: number;
   /** The tracking's backport filters (`{}` when none). */
   filters: TrackingFilters;
+  /** The apply check's summary line, which would start the pull request body. */
+  applySummary?: string;
   /** Commits beyond one run's limit, left for the following run. */
   remainingCommits: number;
   workBranch?: string;
   spec?: { path: string; created: boolean; diff: string; notes: string[]; error?: string };
   issue?: { title: string; body: string };
-  pull?: { title: string; head: string; base: string };
+  pull?: { title: string; head: string; base: string; body?: string };
 }
 
 export interface PlanDeps {
+  /** Tries each commit on the package's sources; null or absent: APPLY_CHECK is off. */
+  applyChecker?: ApplyChecker | null;
   db: Database;
   forge: Forge;
   upstreams: Record<Tracking["version_control"], Upstream>;
@@ -105,14 +114,25 @@ export async function planTracking(
   }
   const batch = withVerdicts(compileFilters(base.filters), commits.slice(0, MAX_COMMITS_PER_RUN));
   const decoder = new TextDecoder();
+  const repoPath = parseRepoPath(tracking.repo);
+  // The apply check tries only the commits the filters let through.
+  const checked = await planVerdicts(
+    deps,
+    repoPath,
+    tracking.branch,
+    batch.filter((commit) => !commit.verdict),
+  );
+  const verdictOf = (commit: (typeof batch)[number]) =>
+    commit.verdict ?? checked.verdicts.get(commit.sha) ?? null;
   const listed = batch.map((commit) => {
-    const patched = !commit.empty && !commit.verdict;
+    const verdict = verdictOf(commit);
+    const patched = !commit.empty && !commit.verdict && verdict !== ALREADY_APPLIED;
     return {
       sha: commit.sha,
       date: commit.date,
       subject: commit.message.split("\n")[0] ?? "",
       empty: commit.empty,
-      verdict: commit.verdict,
+      verdict,
       patchFile: patched ? patchFileName(commit.sha) : null,
       patchBytes: patched ? commit.patch.length : 0,
     };
@@ -120,7 +140,7 @@ export async function planTracking(
   const passedOver = batch.filter((commit) => commit.verdict).length;
   const first = batch[0];
   const last = batch.at(-1);
-  if (!first || !last || batch.every((commit) => commit.empty || commit.verdict)) {
+  if (!first || !last || listed.every((commit) => commit.patchFile === null)) {
     return {
       ...base,
       state: passedOver > 0 ? "passed-over" : "up-to-date",
@@ -131,7 +151,6 @@ export async function planTracking(
   }
 
   const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
-  const repoPath = parseRepoPath(tracking.repo);
   const specPath = `${repoPath.name}.spec`;
   const file = await deps.forge.readFile(repoPath, tracking.branch, specPath);
   const before = file ? decoder.decode(file.content) : "";
@@ -166,7 +185,37 @@ export async function planTracking(
     remainingCommits: commits.length - batch.length,
     workBranch,
     spec,
-    issue: { title: issueTitle(tracking.branch, timestamp), body: issueBody(batch, spec.notes) },
-    pull: { title: pullTitle(timestamp), head: workBranch, base: tracking.branch },
+    ...(checked.summary ? { applySummary: checked.summary } : {}),
+    issue: {
+      title: issueTitle(tracking.branch, timestamp),
+      body: issueBody(
+        batch.map((commit) => ({ ...commit, verdict: verdictOf(commit) })),
+        spec.notes,
+      ),
+    },
+    pull: {
+      title: pullTitle(timestamp),
+      head: workBranch,
+      base: tracking.branch,
+      body: pullBody("<issue>", checked.summary),
+    },
   };
+}
+
+/** The apply check's verdicts for the dry run, by sha (nothing when the check is off). */
+async function planVerdicts(
+  deps: PlanDeps,
+  repo: ReturnType<typeof parseRepoPath>,
+  branch: string,
+  commits: readonly { sha: string; empty: boolean; patch: Uint8Array }[],
+): Promise<{ verdicts: Map<string, string>; summary: string | null }> {
+  const verdicts = new Map<string, string>();
+  const candidates = commits.filter((commit) => !commit.empty);
+  if (!deps.applyChecker || candidates.length === 0) return { verdicts, summary: null };
+  const report = await deps.applyChecker.check(repo, branch, candidates);
+  candidates.forEach((commit, i) => {
+    const verdict = report.verdicts[i];
+    if (verdict) verdicts.set(commit.sha, verdictText(verdict));
+  });
+  return { verdicts, summary: summaryLine(report) };
 }

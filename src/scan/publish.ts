@@ -27,6 +27,7 @@ import { ConflictError } from "../errors.ts";
 import type { Forge, RepoPath } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import { downstreamRepoPath } from "../tracking-rules.ts";
+import type { ApplyChecker } from "./apply-check.ts";
 import type { KeyedMutex } from "./concurrency.ts";
 import { issueTitle, patchFileName, pullTitle, specMessage, uploadMessage } from "./issue-body.ts";
 import { getsPatchFile } from "./proposal/commits.ts";
@@ -49,6 +50,8 @@ export interface PublishDeps {
   now?: () => Date;
   /** Default "rolling". */
   proposals?: ProposalMode;
+  /** Tries each commit on the package's sources; null or absent: APPLY_CHECK is off. */
+  applyChecker?: ApplyChecker | null;
 }
 
 /** Thrown between steps when the service is stopping; the run resumes on the next start. */
@@ -182,7 +185,7 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
     head: run.workBranch,
     base: run.branch,
     title: pullTitle(run.timestamp),
-    body: pullBody(issue.number),
+    body: pullBody(issue.number, run.applySummary),
   });
   recordPull(db, run.id, pull);
   log.info("pull request ready", { pull: pull.number, outcome: pull.outcome });

@@ -12,6 +12,7 @@ import { AuthFailedError, type RateLimitedError, type Service } from "../errors.
 import type { Forge } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import type { ServiceMetrics } from "../metrics.ts";
+import type { ApplyChecker } from "./apply-check.ts";
 import { isWorkBranch } from "./branch-name.ts";
 import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import type { ProposalMode } from "./publish.ts";
@@ -29,6 +30,8 @@ export interface ScannerOptions {
   concurrency: number;
   /** How new commits become proposals; default "rolling". */
   proposals?: ProposalMode;
+  /** Tries each commit on the package's sources (APPLY_CHECK); null or absent: off. */
+  applyChecker?: ApplyChecker | null;
   /** Checks the tokens at start; an AuthFailedError turns the scanner off. */
   checkTokens?: () => Promise<void>;
   /** Milliseconds a stop waits for running publish steps. */
@@ -263,6 +266,7 @@ export class Scanner {
             signal: this.abort.signal,
             upstreams: this.options.upstreams,
             proposals: this.options.proposals,
+            applyChecker: this.options.applyChecker ?? null,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
             runBackoff: this.options.runBackoff ?? ((attempts) => this.runBackoff(attempts)),

@@ -216,6 +216,26 @@ function getContents(world: World, request: ApiRequest): Reply {
   });
 }
 
+/** `git/blobs/{sha}`: a blob of any branch, by its git blob sha (404 when no branch has it). */
+function getBlob(world: World, request: ApiRequest): Reply {
+  const [, owner, name, , , sha] = request.segments;
+  return withRepo(world, owner, name, (repo) => {
+    for (const branch of repo.branches.values()) {
+      for (const bytes of branch.files.values()) {
+        if (blobSha(bytes) !== sha) continue;
+        return reply(200, {
+          sha,
+          size: String(bytes.length),
+          url: `${world.site.api}/repos/${repo.owner}/${repo.name}/git/blobs/${sha}`,
+          content: Buffer.from(bytes).toString("base64"),
+          encoding: "base64",
+        });
+      }
+    }
+    return { status: 404, json: { message: "Not Found" } };
+  });
+}
+
 /** Decodes a base64 body field strictly, so a client that forgot to encode is caught. */
 function decodeBase64(value: string): Uint8Array | null {
   const compact = value.replace(/\s+/g, "");
@@ -532,6 +552,9 @@ export function findRoute(
     if (resource !== "issues" && resource !== "pulls") return null;
     if (method === "GET") return listComments;
     return method === "POST" ? createComment : null;
+  }
+  if (segments.length === 6 && resource === "git" && segments[4] === "blobs") {
+    return method === "GET" ? getBlob : null;
   }
   const deep = segments.length > 4;
   switch (`${method} ${resource}${deep ? "/*" : ""}`) {

@@ -19,9 +19,17 @@ export interface ProposalCommit {
   carriedAs?: string | null;
 }
 
+/** The apply check's verdict for a change the package's sources already contain. */
+export const ALREADY_APPLIED = "already applied";
+
 /** Whether the proposal gets a `<sha>.patch` file and a Patch line for this commit. */
 export function getsPatchFile(commit: ProposalCommit): boolean {
-  return !commit.empty && !commit.carriedAs && !isPassedOver(commit.verdict);
+  return (
+    !commit.empty &&
+    !commit.carriedAs &&
+    !isPassedOver(commit.verdict) &&
+    commit.verdict !== ALREADY_APPLIED
+  );
 }
 
 export function carriedVerdict(file: string): string {

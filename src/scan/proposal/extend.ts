@@ -119,7 +119,7 @@ export async function extendSteps(
   const outcome = await forge.ensurePullComment(
     repo,
     proposal.pullNumber,
-    extensionComment(added, proposal.issueNumber),
+    extensionComment(added, proposal.issueNumber, run.applySummary),
     resumedAt === "comment",
   );
   log.info("pull request extended", { pull: proposal.pullNumber, added: added.length, outcome });

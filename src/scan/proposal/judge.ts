@@ -4,11 +4,19 @@
  * nothing: the tracking advances past its commits without a write to the forge.
  */
 import { recordPassedOver } from "../../db/carried.ts";
-import { getRun, type PublishRun, passOverRun, recordVerdicts, runCommits } from "../../db/runs.ts";
+import {
+  getRun,
+  type PublishRun,
+  passOverRun,
+  type RunCommit,
+  recordVerdicts,
+  runCommits,
+} from "../../db/runs.ts";
 import type { RepoPath } from "../../forge/types.ts";
+import { summaryLine, verdictText } from "../apply-check.ts";
 import type { PublishDeps } from "../publish.ts";
 import { findCarried } from "./carried.ts";
-import { carriedVerdict, getsPatchFile } from "./commits.ts";
+import { ALREADY_APPLIED, carriedVerdict, getsPatchFile } from "./commits.ts";
 
 /** Judges the run's commits if not done yet; false when the run was passed over (finished). */
 export async function judgeRun(
@@ -29,9 +37,34 @@ export async function judgeRun(
       })),
     );
     const verdicts = new Map(
-      [...carried].map(([sha, file]) => [sha, { verdict: carriedVerdict(file), carriedAs: file }]),
+      [...carried].map(([sha, file]) => [
+        sha,
+        { verdict: carriedVerdict(file), carriedAs: file as string | null },
+      ]),
     );
-    recordVerdicts(deps.db, run.id, verdicts);
+    const applySummary = await applyCheck(
+      deps,
+      repo,
+      run,
+      commits.filter((commit) => getsPatchFile(commit) && !carried.has(commit.sha)),
+      verdicts,
+    );
+    recordVerdicts(deps.db, run.id, verdicts, applySummary);
+    const alreadyApplied = commits.filter(
+      (commit) => verdicts.get(commit.sha)?.verdict === ALREADY_APPLIED,
+    );
+    if (alreadyApplied.length > 0) {
+      recordPassedOver(
+        deps.db,
+        run.repo,
+        run.branch,
+        alreadyApplied.map((commit) => ({
+          sha: commit.sha,
+          message: commit.message,
+          reason: ALREADY_APPLIED,
+        })),
+      );
+    }
     if (carried.size > 0) {
       recordPassedOver(
         deps.db,
@@ -54,9 +87,41 @@ export async function judgeRun(
   if (runCommits(deps.db, run.id).some(getsPatchFile)) return true;
   const current = getRun(deps.db, run.id) ?? run;
   passOverRun(deps.db, current);
-  deps.log.info("nothing to propose: every commit is empty or already carried", {
+  deps.log.info("nothing to propose: every commit is empty, already carried or already applied", {
     run: run.id,
     head: run.headCommit,
   });
   return false;
+}
+
+/**
+ * Tries the commits no other verdict took on the package's sources (when APPLY_CHECK is on),
+ * adds their verdicts to `verdicts`, and returns the pull request's summary line. A check that
+ * fails says so in its verdicts; it never stops the run.
+ */
+async function applyCheck(
+  deps: PublishDeps,
+  repo: RepoPath,
+  run: PublishRun,
+  commits: readonly RunCommit[],
+  verdicts: Map<string, { verdict: string; carriedAs: string | null }>,
+): Promise<string | null> {
+  if (!deps.applyChecker || commits.length === 0) return null;
+  const started = Date.now();
+  const report = await deps.applyChecker.check(
+    repo,
+    run.branch,
+    commits.map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() })),
+  );
+  commits.forEach((commit, i) => {
+    const verdict = report.verdicts[i];
+    if (verdict) verdicts.set(commit.sha, { verdict: verdictText(verdict), carriedAs: null });
+  });
+  const summary = summaryLine(report);
+  deps.log.info("apply check done", {
+    run: run.id,
+    summary,
+    ms: Date.now() - started,
+  });
+  return summary;
 }

@@ -72,9 +72,12 @@ export function passedOverSummary(commits: readonly { verdict?: string | null }[
   return `${total} of ${commits.length} commits passed over by the filters (${reasons})`;
 }
 
-/** The pull request body: `#<issue>`, which Gitee links to the issue. */
-export function pullBody(issueNumber: string): string {
-  return `#${issueNumber}`;
+/**
+ * The pull request body: `#<issue>`, which Gitee links to the issue, after the apply check's
+ * one-line summary when there is one.
+ */
+export function pullBody(issueNumber: string, applySummary: string | null = null): string {
+  return applySummary ? `${applySummary}\n\n#${issueNumber}` : `#${issueNumber}`;
 }
 
 function subject(message: string): string {
@@ -85,13 +88,17 @@ function subject(message: string): string {
  * The comment on an open pull request when commits joined it. Its first line names the range,
  * so the comment is recognisable when a retry has to find out whether it was posted.
  */
-export function extensionComment(added: readonly ProposalCommit[], issueNumber: string): string {
+export function extensionComment(
+  added: readonly ProposalCommit[],
+  issueNumber: string,
+  applySummary: string | null = null,
+): string {
   const first = added[0];
   const last = added.at(-1);
   if (!first || !last) return "";
   const lines = added.map(
     (commit) =>
-      `- ${shortSha(commit.sha)} ${subject(commit.message)}${commit.carriedAs ? ` (already carried as ${commit.carriedAs})` : isPassedOver(commit.verdict) ? ` (${commit.verdict})` : ""}`,
+      `- ${shortSha(commit.sha)} ${subject(commit.message)}${commit.carriedAs ? ` (already carried as ${commit.carriedAs})` : commit.verdict ? ` (${commit.verdict})` : ""}`,
   );
   const count = added.length === 1 ? "1 upstream commit" : `${added.length} upstream commits`;
   return [
@@ -99,6 +106,7 @@ export function extensionComment(added: readonly ProposalCommit[], issueNumber: 
     "",
     ...lines,
     "",
+    ...(applySummary ? [applySummary, ""] : []),
     `#${issueNumber} lists every commit of this pull request.`,
   ].join("\n");
 }

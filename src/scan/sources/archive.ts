@@ -173,18 +173,21 @@ class SafeWriter {
     // A file replacing an earlier link of the same name must not write through it.
     if (this.links.delete(path)) rmSync(target, { force: true });
     const fd = openSync(target, "w", executable ? 0o755 : 0o644);
+    let open = true;
     return {
       write: (chunk) => {
         this.bytes += chunk.length;
         if (this.bytes > this.limits.maxUnpackedBytes) {
-          closeSync(fd);
           throw new NotCheckedError(
             `the archive unpacks to more than ${megabytes(this.limits.maxUnpackedBytes)}`,
           );
         }
         writeSync(fd, chunk);
       },
-      close: () => closeSync(fd),
+      close: () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
     };
   }
 

@@ -14,10 +14,32 @@ export interface SourceLimits {
   timeoutMs: number;
 }
 
+const MB = 1024 * 1024;
+
+/** The limits settings.conf asks for (APPLY_CHECK_* keys). */
+export function sourceLimits(settings: {
+  applyCheckMaxArchiveMb: number;
+  applyCheckMaxUnpackedMb: number;
+  applyCheckMaxFiles: number;
+  applyCheckTimeout: number;
+}): SourceLimits {
+  return {
+    maxArchiveBytes: settings.applyCheckMaxArchiveMb * MB,
+    maxUnpackedBytes: settings.applyCheckMaxUnpackedMb * MB,
+    maxFiles: settings.applyCheckMaxFiles,
+    timeoutMs: settings.applyCheckTimeout * 1000,
+  };
+}
+
+/**
+ * Defaults for src-openeuler: its largest archives are a few hundred MB (the kernel's is about
+ * 200 MB and unpacks to about 1.4 GB in some 90,000 files), so 500 MB in, 4 GB and 300,000
+ * entries out, and five minutes, pass every ordinary package while a bomb stops early.
+ */
 export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
-  maxArchiveBytes: 500 * 1024 * 1024,
-  maxUnpackedBytes: 2 * 1024 * 1024 * 1024,
-  maxFiles: 200_000,
+  maxArchiveBytes: 500 * MB,
+  maxUnpackedBytes: 4096 * MB,
+  maxFiles: 300_000,
   timeoutMs: 300_000,
 };
 
