@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { checkCommits, summaryLine, verdictText } from "../src/scan/apply-check.ts";
 import { unpackArchive } from "../src/scan/sources/archive.ts";
+import { BlobCache, gitBlobSha } from "../src/scan/sources/blob-cache.ts";
 import { DEFAULT_SOURCE_LIMITS, Deadline, NotCheckedError } from "../src/scan/sources/limits.ts";
 import { gitPackageFiles } from "../src/scan/sources/package-files.ts";
 import { readPrepPlan } from "../src/scan/sources/prep-plan.ts";
@@ -368,5 +369,45 @@ describe("hostile archives", () => {
   test("not a tar file", async () => {
     const { error } = await unpack(new TextEncoder().encode("hello".repeat(200)));
     expect(error).toBe("the archive is not a tar file");
+  });
+});
+
+describe("the package file cache", () => {
+  const blob = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return { bytes, sha: gitBlobSha(bytes) };
+  };
+
+  test("keyed by blob sha; least recently used entries go when the cap is passed", async () => {
+    const cache = new BlobCache(join(dir, "cache-lru"), 1000);
+    const [a, b, c] = ["a".repeat(400), "b".repeat(400), "c".repeat(400)].map(blob);
+    cache.put(a!.sha, a!.bytes, join(dir, "overflow"));
+    await Bun.sleep(20);
+    cache.put(b!.sha, b!.bytes, join(dir, "overflow"));
+    await Bun.sleep(20);
+    expect(cache.get(a!.sha)).not.toBeNull(); // a is now the most recently used
+    await Bun.sleep(20);
+    cache.put(c!.sha, c!.bytes, join(dir, "overflow"));
+    expect(cache.get(b!.sha)).toBeNull();
+    expect(readFileSync(cache.get(a!.sha) ?? "", "utf8")).toBe("a".repeat(400));
+    expect(cache.get(c!.sha)).not.toBeNull();
+    expect(cache.size()).toBe(800);
+  });
+
+  test("content that is not the named blob is refused and not stored", () => {
+    const cache = new BlobCache(join(dir, "cache-wrong"), 1000);
+    const a = blob("a");
+    expect(() => cache.put(a.sha, new TextEncoder().encode("b"), join(dir, "x"))).toThrow(
+      `the forge sent content that is not blob ${a.sha}`,
+    );
+    expect(cache.get(a.sha)).toBeNull();
+  });
+
+  test("a file larger than the whole cap is used once, not kept", () => {
+    const cache = new BlobCache(join(dir, "cache-small"), 10);
+    const big = blob("x".repeat(100));
+    const path = cache.put(big.sha, big.bytes, join(dir, "once"));
+    expect(path).toBe(join(dir, "once"));
+    expect(cache.get(big.sha)).toBeNull();
   });
 });

@@ -45,7 +45,7 @@ describe("plan", () => {
         "m",
       ),
     );
-    expect(out).toMatch(new RegExp(`^ {2}${c2.slice(0, 12)} {2}\\S+ {2}Add feature$`, "m"));
+    expect(out).toMatch(new RegExp(`^ {2}${c2.slice(0, 12)} {2}\\S+ {2}Add feature {2}\\[`, "m"));
     expect(out.indexOf("Fix a crash")).toBeLessThan(out.indexOf("Add feature"));
     expect(out).toMatch(new RegExp(`^ {2}\\d+ B {2}${c1}\\.patch$`, "m"));
     expect(out).toMatch(new RegExp(`^ {2}\\d+ B {2}${c2}\\.patch$`, "m"));
@@ -58,7 +58,13 @@ describe("plan", () => {
     expect(out).toMatch(/^issue: \[patch tracking\] master \d{20}$/m);
     expect(out).toContain("\n  | Commit | Datetime | Message |\n");
     expect(out).toMatch(
-      new RegExp(`^ {2}\\| \\[${c1.slice(0, 7)}\\]\\(.*\\| Fix a crash \\|$`, "m"),
+      new RegExp(
+        `^ {2}\\| \\[${c1.slice(0, 7)}\\]\\(.*\\| Fix a crash \\(not checked: .*\\) \\|$`,
+        "m",
+      ),
+    );
+    expect(out).toContain(
+      "\nApply check: not checked: no archive found (dry-1.2.3.tar.gz is not in the repository)\n",
     );
     expect(out).toMatch(
       /^pull request: \[patch tracking\] \d{20} \(patch-tracking\/\d{20} into master\)$/m,

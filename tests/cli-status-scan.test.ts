@@ -188,7 +188,9 @@ describe("scan", () => {
     const { issues, pulls, repo } = issueAndPull("fresh");
     expect(issues).toHaveLength(1);
     expect(pulls).toHaveLength(1);
-    expect(pulls[0]!.body).toBe(`#${issues[0]!.number}`);
+    expect(pulls[0]!.body).toBe(
+      `Apply check: not checked: no archive found (fresh-1.2.3.tar.gz is not in the repository)\n\n#${issues[0]!.number}`,
+    );
     const work = Object.keys(repo.branches).filter((name) => name.startsWith("patch-tracking/"));
     expect(work).toHaveLength(1);
     expect(Object.keys(repo.branches[work[0]!]!.files).sort()).toEqual(

@@ -37,7 +37,10 @@ function expectExactlyOneProposal(name: string) {
   expect(files[`${name}.spec`]!.text).toContain("Release: 2");
   expect(repo.issues).toHaveLength(1);
   expect(repo.pulls).toHaveLength(1);
-  expect(repo.pulls[0]!.body).toBe(`#${repo.issues[0]!.number}`);
+  // APPLY_CHECK is on by default: the summary line comes first (this spec names no archive).
+  expect(repo.pulls[0]!.body).toBe(
+    `Apply check: not checked: the spec has no Source0\n\n#${repo.issues[0]!.number}`,
+  );
 }
 
 function countRuns(databasePath: string, name: string) {

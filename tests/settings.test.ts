@@ -48,6 +48,14 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
     expect(settings.keyFile).toBe("/etc/patch-tracking/self-signed.key");
     expect(settings.scanConcurrency).toBe(DEFAULTS.SCAN_CONCURRENCY);
     expect(settings.plainHttp).toBe(false);
+    expect(settings.applyCheck).toBe(true);
+    expect([
+      settings.applyCheckMaxArchiveMb,
+      settings.applyCheckMaxUnpackedMb,
+      settings.applyCheckMaxFiles,
+      settings.applyCheckTimeout,
+      settings.sourceCacheMb,
+    ]).toEqual([500, 4096, 300_000, 300, 2048]);
     expect(Object.isFrozen(settings)).toBe(true);
   });
 
@@ -61,9 +69,15 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
         KEY_FILE: '"/tmp/a.key"',
         PLAIN_HTTP: "True",
         LOG_LEVEL: '"debug"',
+        APPLY_CHECK: "False",
+        APPLY_CHECK_MAX_ARCHIVE_MB: 50,
+        SOURCE_CACHE_MB: 100,
         SOMETHING_ELSE: '"x"',
       }),
     );
+    expect(settings.applyCheck).toBe(false);
+    expect(settings.applyCheckMaxArchiveMb).toBe(50);
+    expect(settings.sourceCacheMb).toBe(100);
     expect(settings.githubApiUrl).toBe("https://ghe.example.com/api/v3");
     expect(settings.giteeApiUrl).toBe("http://127.0.0.1:9999/api/v5");
     expect(settings.scanConcurrency).toBe(8);
@@ -110,6 +124,15 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
       "GIT_ALLOW_PROTOCOL",
       /not allowed/,
     ],
+    ["APPLY_CHECK not a flag", { APPLY_CHECK: '"maybe"' }, "APPLY_CHECK", /True or False/],
+    [
+      "APPLY_CHECK_MAX_FILES fraction",
+      { APPLY_CHECK_MAX_FILES: 2.5 },
+      "APPLY_CHECK_MAX_FILES",
+      /whole number/,
+    ],
+    ["APPLY_CHECK_TIMEOUT zero", { APPLY_CHECK_TIMEOUT: 0 }, "APPLY_CHECK_TIMEOUT", /greater/],
+    ["SOURCE_CACHE_MB text", { SOURCE_CACHE_MB: '"big"' }, "SOURCE_CACHE_MB", /number/],
     ["unterminated string", { USER: '"admin' }, "USER", /syntax error on line/],
     ["bare word value", { USER: "admin" }, "USER", /syntax error on line/],
   ];

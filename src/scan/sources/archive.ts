@@ -73,8 +73,10 @@ export async function unpackArchive(
     await readTar(Bun.file(archive).stream(), writer);
     return writer.finish();
   }
+  // The decompressor reads the file itself (an fd, not bytes held here).
+  const input = openSync(archive, "r");
   const child = Bun.spawn(DECOMPRESSORS[kind], {
-    stdin: Bun.file(archive),
+    stdin: input,
     stdout: "pipe",
     stderr: "pipe",
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
@@ -87,6 +89,7 @@ export async function unpackArchive(
     throw error;
   } finally {
     clearTimeout(timer);
+    closeSync(input);
   }
   const code = await child.exited;
   deadline.check();
