@@ -330,10 +330,13 @@ describe("hostile archives", () => {
         { name: "here", type: "2", link: "." },
         { name: "out", type: "2", link: "here/.." },
         { name: "ok", type: "2", link: "here" },
+        { name: "dangling-out", type: "2", link: "here/../nothing" },
+        { name: "dangling-in", type: "2", link: "made-by-the-build" },
       ]),
     );
-    expect(result?.skippedLinks).toEqual(["out"]);
+    expect(result?.skippedLinks).toEqual(["out", "dangling-out"]);
     expect(existsSync(join(root, "out"))).toBe(false);
+    expect(lstatSync(join(root, "dangling-in")).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(root, "ok")).isSymbolicLink()).toBe(true);
   });
 

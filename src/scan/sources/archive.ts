@@ -19,6 +19,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -226,16 +227,25 @@ class SafeWriter {
    * `b -> a/..`) are removed: the lexical check above cannot see through earlier links.
    */
   finish(): UnpackResult {
-    const realRoot = realpathSync(this.root);
+    // realpathSync.native is realpath(3): physical. The JS realpathSync folds `x/..` as text first.
+    const realRoot = realpathSync.native(this.root);
+    const inside = (real: string) => real === realRoot || real.startsWith(`${realRoot}/`);
     for (const path of this.links) {
       const full = join(this.root, path);
-      let real: string | null = null;
+      let real: string | null;
       try {
-        real = realpathSync(full);
+        real = realpathSync.native(full);
       } catch {
-        real = null; // dangling: nothing to protect, but nothing useful either
+        // Dangling (common: test data links to files a build makes): what counts is where its
+        // target's folder really is, since a later write through the link would land there.
+        try {
+          // Not path.join: it would fold `x/..` as text, and the point is the physical path.
+          real = realpathSync.native(`${dirname(full)}/${posix.dirname(readlinkSync(full))}`);
+        } catch {
+          real = null;
+        }
       }
-      if (real === null || (real !== realRoot && !real.startsWith(`${realRoot}/`))) {
+      if (real === null || !inside(real)) {
         rmSync(full, { force: true });
         this.skippedLinks.push(path);
       }
