@@ -15,6 +15,7 @@ import { issueRoutes } from "./routes/issue.ts";
 import { requestHygiene } from "./routes/request-hygiene.ts";
 import { statusPageRoutes } from "./routes/status-page.ts";
 import { trackingRoutes } from "./routes/tracking.ts";
+import type { BreakerView } from "./scan/circuit-breaker.ts";
 import type { TrackingPolicy } from "./tracking-rules.ts";
 import { VERSION } from "./version.ts";
 
@@ -30,6 +31,8 @@ export interface AppDeps {
   policy?: TrackingPolicy;
   /** Served at /metrics, and counts every request. */
   metrics?: ServiceMetrics;
+  /** The forges whose circuit breaker is open now, for the status page's banners. */
+  outages?: () => BreakerView[];
   /** Extra route modules (scanner endpoints, status), mounted after the compatible ones. */
   // biome-ignore lint/suspicious/noExplicitAny: Elysia instances differ in their type parameters
   plugins?: Elysia<any, any, any, any, any, any, any>[];

@@ -76,6 +76,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
   const git = createGitUpstream({
     basePath: settings.gitBasePath,
     timeoutMs: settings.gitTimeout * 1000,
+    lookupTimeoutMs: timeoutMs,
     allowProtocols: settings.gitAllowProtocol,
     log: log.child({ component: "git" }),
   });

@@ -37,8 +37,25 @@ export class ConflictError extends ServiceError {}
 /** The token was refused. Retrying will not help. */
 export class AuthFailedError extends ServiceError {}
 
+/**
+ * How a request failed to reach a working forge: no connection (`refused`, `dns`, `tls`,
+ * `proxy`), no answer (`timeout`, `reset`), or an answer from a failing server (`server`, 5xx).
+ * These are the failures that count towards opening a forge's circuit breaker.
+ */
+export type TransportFailure = "refused" | "dns" | "tls" | "proxy" | "timeout" | "reset" | "server";
+
 /** Network failure, timeout, 5xx: worth retrying later. */
-export class TransientError extends ServiceError {}
+export class TransientError extends ServiceError {
+  constructor(
+    service: Service,
+    message: string,
+    status?: number,
+    /** Set when the forge itself could not be reached or is failing (see TransportFailure). */
+    readonly transport: TransportFailure | null = null,
+  ) {
+    super(service, message, status);
+  }
+}
 
 /** The forge rejected the request as invalid (a 4xx other than the above). */
 export class RejectedError extends ServiceError {}

@@ -75,6 +75,7 @@ export async function runServer(argv: string[]): Promise<void> {
       routes: engine.routes,
       onTrackingSaved: engine.onTrackingSaved,
       metrics: engine.metrics,
+      outages: () => engine.scanner.breakers.openViews(),
     });
     engine.scanner.start();
     log.info("listening", { url: server.url, settings: settingsPath, version: VERSION });

@@ -163,6 +163,24 @@ export function createServiceMetrics(collectTrackings?: () => [Labels, number][]
     trackings: registry.add(
       new Gauge("patch_tracking_trackings", "Trackings by state.", collectTrackings),
     ),
+    breakerState: registry.add(
+      new Gauge(
+        "patch_tracking_forge_breaker_open",
+        "1 while a forge's circuit breaker is open (the forge is unreachable), else 0.",
+      ),
+    ),
+    breakerTransitions: registry.add(
+      new Counter(
+        "patch_tracking_forge_breaker_transitions_total",
+        "Circuit breaker transitions by forge and new state (open, closed).",
+      ),
+    ),
+    breakerProbes: registry.add(
+      new Counter(
+        "patch_tracking_forge_breaker_probes_total",
+        "Probe requests sent to unreachable forges.",
+      ),
+    ),
     httpRequests: registry.add(
       new Counter(
         "patch_tracking_http_requests_total",

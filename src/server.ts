@@ -31,6 +31,7 @@ export interface ServerOptions {
   routes?: (context: RouteContext) => NonNullable<AppDeps["plugins"]>;
   onTrackingSaved?: AppDeps["onTrackingSaved"];
   metrics?: AppDeps["metrics"];
+  outages?: AppDeps["outages"];
 }
 
 function readPem(key: "CERT_FILE" | "KEY_FILE", path: string): string {
@@ -70,6 +71,7 @@ export function startServer(settings: Settings, options: ServerOptions): Running
     onTrackingSaved: options.onTrackingSaved,
     metrics: options.metrics,
     policy: { gitAllowProtocol: settings.gitAllowProtocol },
+    outages: options.outages,
   });
   app.listen({
     hostname: settings.listen.host,

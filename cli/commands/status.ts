@@ -3,7 +3,7 @@
  * service orders them) under a summary and the scanner's state; `--json` for scripts.
  */
 
-import { isFailing, type TrackingOverview } from "../../src/db/status.ts";
+import { isFailing, outcomeText, type TrackingOverview } from "../../src/db/status.ts";
 import { describeFilters } from "../../src/scan/filters.ts";
 import type { ScannerState } from "../../src/scan/scheduler.ts";
 import { type ConnectionOptions, openClient, Problems, prepareConnection } from "../connection.ts";
@@ -68,13 +68,15 @@ function cutTo(text: string, width: number): string {
 
 function rowOf(item: TrackingOverview): Record<Column, string> {
   const { tracking, status, openRun, lastRun } = item;
-  const error = openRun?.lastError ?? status.lastError;
+  // A waiting tracking's reason is its outcome; the error column keeps real failures.
+  const error = openRun?.lastError ?? (status.lastOutcome === "waiting" ? null : status.lastError);
   return {
     upstream: trackingName(tracking.scm_repo, tracking.scm_branch),
     downstream: trackingName(tracking.repo, tracking.branch),
     enabled: tracking.enabled ? "yes" : "no",
     last_scan_utc: shortTime(status.lastScanAt),
-    outcome: status.lastOutcome ?? NONE,
+    // A disabled tracking never scanned is not pending: nothing will scan it.
+    outcome: tracking.enabled || status.lastScanAt ? outcomeText(status) : NONE,
     last_error: error ? oneLine(error) : NONE,
     open_run: openRun
       ? `run ${openRun.id} at ${openRun.step}, ${openRun.attempts} failed attempt${openRun.attempts === 1 ? "" : "s"}${nextTry(openRun.nextAttemptAt)}`
@@ -122,6 +124,16 @@ function scannerLine(scanner: ScannerState): string {
   return `scanner: ${parts.join("; ")}`;
 }
 
+/** One line per unreachable forge, as the status page's banners. */
+export function outageLines(scanner: ScannerState): string[] {
+  return (scanner.breakers ?? [])
+    .filter((breaker) => breaker.state === "open")
+    .map(
+      (outage) =>
+        `OUTAGE: ${outage.forge} unreachable since ${shortTime(outage.since)} UTC; its trackings wait; next probe ${shortTime(outage.nextProbeAt)} UTC; last error: ${oneLine(outage.lastError ?? NONE)}`,
+    );
+}
+
 function summaryLine(items: TrackingOverview[], filters: string[]): string {
   const enabled = items.filter((item) => item.tracking.enabled).length;
   const failing = items.filter((item) => isFailing(item.status.lastOutcome)).length;
@@ -160,7 +172,10 @@ export async function runStatus(options: StatusOptions, io: CliIo): Promise<numb
     options.branch !== undefined ? `branch ${options.branch}` : "",
     options.failing ? "failing or with an open run" : "",
   ].filter(Boolean);
-  const scanner = scannerLine(data.scanner as ScannerState);
+  const scanner = [
+    scannerLine(data.scanner as ScannerState),
+    ...outageLines(data.scanner as ScannerState),
+  ].join("\n");
   if (data.trackings.length === 0) {
     io.out(
       `${filters.length > 0 ? `no trackings match ${filters.join(", ")}` : "no trackings: add one with patch-tracking-cli add"}\n${scanner}\n`,

@@ -13,7 +13,8 @@ export type ScanOutcome =
   | "passed-over" // every new commit is empty, already carried, or passed over by the filters; scm_commit advanced
   | "diverged" // upstream history was rewritten; needs an operator
   | "failed" // an error; the open run (if any) is retried on the next scan
-  | "parked"; // the forge is rate limited; retried after its reset time
+  | "parked" // the forge is rate limited; retried after its reset time
+  | "waiting"; // the forge is unreachable (its circuit breaker is open); scanned when it is back
 
 export interface TrackingStatus {
   repo: string;
@@ -31,6 +32,20 @@ export function isFailing(outcome: ScanOutcome | null): boolean {
   return outcome !== null && FAILING.includes(outcome);
 }
 
+/**
+ * What an operator is told about a tracking's last scan: `pending` until it was scanned once
+ * (never `ok` for what was not checked), `waiting: <forge> unreachable since …` while its forge's
+ * circuit breaker holds it back, else the outcome itself.
+ */
+export function outcomeText(
+  status: Pick<TrackingStatus, "lastScanAt" | "lastOutcome" | "lastError">,
+): string {
+  if (status.lastScanAt === null || status.lastOutcome === null) return "pending";
+  if (status.lastOutcome === "waiting")
+    return `waiting: ${status.lastError ?? "forge unreachable"}`;
+  return status.lastOutcome;
+}
+
 export function recordScan(
   db: Database,
   repo: string,
@@ -38,7 +53,8 @@ export function recordScan(
   result: { outcome: ScanOutcome; error?: string | null; upstreamHead?: string | null },
 ): void {
   const stamp = new Date().toISOString();
-  const success = !isFailing(result.outcome) && result.outcome !== "parked";
+  const success =
+    !isFailing(result.outcome) && result.outcome !== "parked" && result.outcome !== "waiting";
   db.query(
     `INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome, last_error, last_success_at, upstream_head)
      VALUES ($repo, $branch, $stamp, $outcome, $error, $success, $head)

@@ -18,6 +18,7 @@ import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { FORGE_PROFILES, type ForgeProfile, webBaseOf } from "./profiles.ts";
 import type { RequestBudget } from "./request-budget.ts";
+import { fetchFailureKind } from "./transport-failure.ts";
 
 export interface GiteeHttpOptions {
   /** API base, e.g. `https://gitee.com/api/v5`. */
@@ -163,6 +164,10 @@ export class GiteeHttp {
       return wait <= this.maxRetryAfterMs ? Math.max(wait, 0) + this.jitter() : null;
     }
     if (error instanceof TransientError && retryable) {
+      // A forge that cannot be connected to (or did not answer within the timeout) gets one
+      // more try at most: its circuit breaker, not this loop, waits out an outage.
+      const unreachable = error.transport !== null && error.transport !== "server";
+      if (unreachable && attempt >= 1) return null;
       return this.backoffMs * 2 ** attempt + this.jitter();
     }
     return null;
@@ -210,11 +215,12 @@ export class GiteeHttp {
       text = await response.text();
     } catch (error) {
       this.options.onResponse?.(method, 0);
+      const transport = fetchFailureKind(error);
       const reason =
-        (error as Error).name === "TimeoutError"
+        transport === "timeout"
           ? `no answer within ${this.timeoutMs} ms`
           : (error as Error).message;
-      throw new TransientError("gitee", `${method} ${path}: ${reason}`);
+      throw new TransientError("gitee", `${method} ${path}: ${reason}`, undefined, transport);
     }
     this.options.onResponse?.(method, response.status);
 
@@ -251,7 +257,8 @@ export class GiteeHttp {
       throw new RateLimitedError("gitee", message, Date.now() + wait, status);
     }
     if (status === 404) throw new NotFoundError("gitee", message, status);
-    if (status >= 500 || status === 408) throw new TransientError("gitee", message, status);
+    if (status >= 500) throw new TransientError("gitee", message, status, "server");
+    if (status === 408) throw new TransientError("gitee", message, status);
     throw new RejectedError("gitee", message, status);
   }
 

@@ -36,7 +36,21 @@ const en = {
   never: "never",
   openRun: ((step, attempts) => `run at ${step}, ${attempts} failed attempts`) as Phrase,
   nextTry: ((at) => `, next try ${at} UTC`) as Phrase,
-  states: { all: "all", failing: "failing", open: "open", ok: "ok", disabled: "disabled" },
+  states: {
+    all: "all",
+    failing: "failing",
+    open: "open",
+    waiting: "waiting",
+    pending: "pending",
+    ok: "ok",
+    disabled: "disabled",
+  },
+  noProposals: ((days) =>
+    `no proposals in the last 7 days — none in the last ${days} either`) as Phrase,
+  unreachable: ((forge) => `${forge} unreachable`) as Phrase,
+  outage: ((since, probe, failed) =>
+    `since ${since} UTC · its trackings wait · next probe ${probe} UTC${Number(failed) > 0 ? ` (${failed} failed)` : ""}`) as Phrase,
+  lastErrorIs: ((error) => `last error: ${error}`) as Phrase,
   outcomes: {
     started: "started",
     unchanged: "unchanged",
@@ -46,6 +60,7 @@ const en = {
     diverged: "diverged",
     failed: "failed",
     parked: "parked",
+    waiting: "waiting",
   } as Record<ScanOutcome, string>,
 };
 
@@ -78,7 +93,20 @@ const zhCN: StatusText = {
   never: "从未",
   openRun: (step, attempts) => `停在 ${step} 步骤，已失败 ${attempts} 次`,
   nextTry: (at) => `，下次重试 ${at} UTC`,
-  states: { all: "全部", failing: "失败", open: "进行中", ok: "正常", disabled: "已停用" },
+  states: {
+    all: "全部",
+    failing: "失败",
+    open: "进行中",
+    waiting: "等待中",
+    pending: "待扫描",
+    ok: "正常",
+    disabled: "已停用",
+  },
+  noProposals: (days) => `近 7 天没有提交补丁（近 ${days} 天也没有）`,
+  unreachable: (forge) => `${forge} 无法访问`,
+  outage: (since, probe, failed) =>
+    `自 ${since} UTC 起 · 相关跟踪项暂停扫描 · 下次探测 ${probe} UTC${Number(failed) > 0 ? `（已失败 ${failed} 次）` : ""}`,
+  lastErrorIs: (error) => `最近错误：${error}`,
   outcomes: {
     started: "已开始跟踪",
     unchanged: "无变化",
@@ -88,6 +116,7 @@ const zhCN: StatusText = {
     diverged: "上游历史被改写",
     failed: "失败",
     parked: "限流，等待中",
+    waiting: "等待中",
   },
 };
 

@@ -9,10 +9,12 @@ import { Elysia, t } from "elysia";
 import {
   isFailing,
   listOverview,
+  outcomeText,
   proposedPerDay,
   type TrackingOverview,
   trackingCounts,
 } from "../db/status.ts";
+import type { BreakerView } from "../scan/circuit-breaker.ts";
 import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { VERSION } from "../version.ts";
 import { htmlPage } from "./page-security.ts";
@@ -23,7 +25,7 @@ import {
   statusText,
 } from "./status-page-text.ts";
 
-const STATES = ["all", "failing", "open", "ok", "disabled"] as const;
+const STATES = ["all", "failing", "open", "waiting", "pending", "ok", "disabled"] as const;
 /** Rows per page: a browser lays out a few hundred rows instantly, ten thousand take seconds. */
 export const PAGE_SIZE = 100;
 type StateFilter = (typeof STATES)[number];
@@ -47,6 +49,9 @@ function stateOf(item: TrackingOverview): Exclude<StateFilter, "all"> {
   if (!item.tracking.enabled) return "disabled";
   if (isFailing(item.status.lastOutcome)) return "failing";
   if (item.openRun) return "open";
+  if (item.status.lastOutcome === "waiting") return "waiting";
+  // Never scanned: nothing was checked, so nothing is "ok" yet.
+  if (item.status.lastScanAt === null) return "pending";
   return "ok";
 }
 
@@ -55,6 +60,10 @@ function shortTime(iso: string | null, text: StatusText): string {
 }
 
 function chart(days: { day: string; patches: number }[], text: StatusText): string {
+  // Nothing to draw: say so, instead of an empty box that looks like a rendering fault.
+  if (days.every((day) => day.patches === 0)) {
+    return `<div class="chart empty" id="chart-empty">${escapeHtml(text.noProposals(days.length))}</div>`;
+  }
   const width = 600;
   const height = 80;
   const max = Math.max(1, ...days.map((day) => day.patches));
@@ -76,18 +85,18 @@ function row(item: TrackingOverview, text: StatusText): string {
     tracking.version_control === "github"
       ? link(`https://github.com/${tracking.scm_repo}`, tracking.scm_repo)
       : escapeHtml(tracking.scm_repo);
-  const error = openRun?.lastError ?? status.lastError ?? "";
-  const lastOutcome = status.lastOutcome
-    ? (text.outcomes[status.lastOutcome] ?? status.lastOutcome)
-    : "—";
+  // A waiting tracking's reason is in its outcome; its last error stays the last real failure.
+  const error =
+    openRun?.lastError ?? (status.lastOutcome === "waiting" ? "" : status.lastError) ?? "";
+  const said = tracking.enabled || status.lastScanAt ? outcomeLabel(status, text) : "—";
   // A failed run backing off says when it is tried again.
   const retry =
     openRun?.nextAttemptAt && Date.parse(openRun.nextAttemptAt) > Date.now()
       ? text.nextTry(shortTime(openRun.nextAttemptAt, text))
       : "";
   const outcome = openRun
-    ? `${lastOutcome} (${text.openRun(openRun.step, openRun.attempts)}${retry})`
-    : lastOutcome;
+    ? `${said} (${text.openRun(openRun.step, openRun.attempts)}${retry})`
+    : said;
   const latest = lastRun
     ? `${link(lastRun.issueUrl, `#${lastRun.issueNumber ?? "?"}`)} ${link(lastRun.pullUrl, `!${lastRun.pullNumber ?? "?"}`)}`
     : "—";
@@ -112,6 +121,10 @@ small{color:#667}.error{color:#b42318}
 .badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.8rem;background:#e5e8ee}
 tr.failing .badge{background:#fde2e1;color:#b42318}tr.open .badge{background:#fff3cd}
 tr.ok .badge{background:#dcfce7;color:#166534}tr.disabled{color:#889}
+tr.waiting .badge{background:#fff3cd;color:#8a5a00}tr.pending .badge{background:#e0e7ff;color:#3730a3}
+.chart.empty{display:flex;align-items:center;justify-content:center;color:#667;font-style:italic}
+.outage{background:#fff4e5;border:1px solid #f5a524;border-left:6px solid #d97706;border-radius:6px;padding:.6rem .9rem;margin:0 0 .6rem}
+.outage b{color:#92400e}
 `;
 
 function pageLink(
@@ -126,10 +139,31 @@ function pageLink(
   return `<a href="/status?${escapeHtml(params.toString())}">${text}</a>`;
 }
 
+/** One banner per unreachable forge: since when, the next probe, and the last error. */
+function outageBanners(outages: BreakerView[], text: StatusText): string {
+  return outages
+    .map((outage) => {
+      const since = shortTime(outage.since, text);
+      const probe = shortTime(outage.nextProbeAt, text);
+      return `<div class="outage" role="alert" data-forge="${escapeHtml(outage.forge)}"><b>${escapeHtml(text.unreachable(outage.forge))}</b> ${escapeHtml(text.outage(since, probe, outage.failedProbes))}<br><small>${escapeHtml(text.lastErrorIs(outage.lastError ?? "—"))}</small></div>`;
+    })
+    .join("\n");
+}
+
+/** The outcome column: `pending` when never scanned, `waiting: <reason>`, else the outcome. */
+function outcomeLabel(status: TrackingOverview["status"], text: StatusText): string {
+  const plain = outcomeText(status);
+  if (status.lastScanAt === null || status.lastOutcome === null) return text.states.pending;
+  if (status.lastOutcome === "waiting")
+    return `${text.outcomes.waiting}: ${status.lastError ?? ""}`;
+  return text.outcomes[status.lastOutcome] ?? plain;
+}
+
 export function renderStatusPage(
   db: Database,
   filter: { repo?: string; state?: StateFilter; page?: number },
   language: StatusLanguage = "en",
+  outages: BreakerView[] = [],
 ): string {
   const text = statusText(language);
   const counts = trackingCounts(db);
@@ -163,6 +197,7 @@ export function renderStatusPage(
 <title>${escapeHtml(text.title)}</title><style>${STYLE}</style></head>
 <body>
 <h1>${escapeHtml(text.title)} <small>v${escapeHtml(VERSION)}</small></h1>
+${outageBanners(outages, text)}
 <div class="summary">
 <div class="card">${escapeHtml(text.tracked)}<b id="tracked">${counts.total}</b></div>
 <div class="card">${escapeHtml(text.enabled)}<b id="enabled">${counts.enabled}</b></div>
@@ -186,7 +221,7 @@ ${shown.map((item) => row(item, text)).join("\n")}
 </body></html>`;
 }
 
-export function statusPageRoutes({ db }: { db: Database }) {
+export function statusPageRoutes({ db, outages }: { db: Database; outages?: () => BreakerView[] }) {
   const query = t.Object(
     {
       repo: t.Optional(t.String({ maxLength: MAX_FIELD_LENGTH, error: "repo must be text" })),
@@ -209,7 +244,7 @@ export function statusPageRoutes({ db }: { db: Database }) {
   }) => {
     const language = pickLanguage(request.headers.get("accept-language"));
     // The answer depends on Accept-Language: say so to any cache in between.
-    const answer = htmlPage(renderStatusPage(db, query, language));
+    const answer = htmlPage(renderStatusPage(db, query, language, outages?.() ?? []));
     answer.headers.set("vary", "Accept-Language");
     return answer;
   };

@@ -9,9 +9,10 @@ import { openProposalFor } from "../db/proposals.ts";
 import { createRun, openRunFor, type PublishRun, recordAttemptFailure } from "../db/runs.ts";
 import { recordScan, type ScanOutcome } from "../db/status.ts";
 import { getTracking, setScmCommit, type Tracking } from "../db/trackings.ts";
-import { DivergedError, RateLimitedError, type ServiceError, TransientError } from "../errors.ts";
+import { DivergedError, RateLimitedError, ServiceError, TransientError } from "../errors.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
+import { type CircuitBreakers, transportFailure, upstreamForge } from "./circuit-breaker.ts";
 import { type CommitFilter, compileFilters } from "./filters.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
 import { runBackoffMs } from "./run-backoff.ts";
@@ -31,6 +32,10 @@ export interface ScanTrackingDeps extends PublishDeps {
   /** Backoff of a failed publish run after n failed attempts; default `runBackoffMs`. */
   runBackoff?: (attempts: number) => number;
   metrics?: ServiceMetrics;
+  /** Per-forge circuit breakers: an open one holds the tracking back (outcome `waiting`). */
+  breakers?: CircuitBreakers;
+  /** The downstream forge's name for its breaker; default `gitee`. */
+  downstreamForge?: string;
 }
 
 export interface ScanResult {
@@ -75,10 +80,23 @@ export async function scanTracking(
     recordScan(db, repo, branch, { outcome, error: error ?? null, upstreamHead: head });
     return { repo, branch, outcome, error, runs };
   };
+  const breakers = deps.breakers;
+  const subject = `${repo}:${branch}`;
+  const downstream = deps.downstreamForge ?? "gitee";
+  let upstreamName: string | null = null;
+  /** Held back by an open breaker: no request is sent, the tracking waits for the forge. */
+  const waiting = (forge: string): ScanResult | null => {
+    if (!breakers?.isOpen(forge)) return null;
+    breakers.noteWaiting(forge, subject);
+    return done("waiting", breakers.waitingReason(forge));
+  };
+  let release: (() => void) | null = null;
 
   try {
     const open = openRunFor(db, repo, branch);
     if (open) {
+      const held = waiting(downstream);
+      if (held) return held;
       if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
       const notBefore = open.nextAttemptAt ? Date.parse(open.nextAttemptAt) : 0;
       if (!options.force && notBefore > Date.now()) {
@@ -89,6 +107,7 @@ export async function scanTracking(
       }
       log.info("resuming publish run", { run: open.id, step: open.step, attempts: open.attempts });
       const finished = await runWithJournal(deps, db, open.id, () => executeRun(deps, open));
+      breakers?.succeeded(downstream);
       if (proposedSomething(finished)) runs++;
       else passedOver++;
     }
@@ -96,14 +115,21 @@ export async function scanTracking(
     let tracking = getTracking(db, repo, branch);
     if (!tracking) return { repo, branch, outcome: "unchanged", runs };
     const upstream = deps.upstreams[tracking.version_control];
+    upstreamName = upstreamForge(tracking.version_control, tracking.scm_repo);
+    const held = waiting(upstreamName);
+    if (held) return held;
     if (deps.parkedUntil(tracking.version_control))
       return done("parked", `${tracking.version_control} is rate limited`);
+    // Right after an outage the forge gets the held-back trackings a few at a time.
+    release = (await breakers?.admit(upstreamName)) ?? null;
 
     const headResult =
       runs === 0 && headHint ? headHint : (await upstream.heads([upstreamRef(tracking)]))[0];
     if (!headResult) throw new Error("the upstream returned no head");
     if ("error" in headResult) throw headResult.error;
     head = headResult.sha;
+    // A hint from the batched look-up is not a fresh answer; the scheduler counted that one.
+    if (!(runs === 0 && headHint)) breakers?.succeeded(upstreamName);
 
     if (!tracking.scm_commit) {
       // Tracking starts "from now": remember the head, propose nothing.
@@ -120,6 +146,7 @@ export async function scanTracking(
     ) {
       const base = tracking.scm_commit;
       const commits = await upstream.commitsSince(upstreamRef(tracking), base, head);
+      breakers?.succeeded(upstreamName);
       const last = commits.slice(0, MAX_COMMITS_PER_RUN).at(-1);
       if (!last) break;
       const batch = withVerdicts(filter, commits.slice(0, MAX_COMMITS_PER_RUN));
@@ -146,6 +173,8 @@ export async function scanTracking(
           { from: base, to: last.sha, commits: batch.length, passedOver: filtered.length },
         );
       } else {
+        const heldDown = waiting(downstream);
+        if (heldDown) return heldDown;
         if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
         const proposal =
           (deps.proposals ?? "rolling") === "rolling" ? openProposalFor(db, repo, branch) : null;
@@ -171,6 +200,7 @@ export async function scanTracking(
           to: last.sha,
         });
         const finished = await runWithJournal(deps, db, run.id, () => executeRun(deps, run));
+        breakers?.succeeded(downstream);
         if (proposedSomething(finished)) runs++;
         else passedOver++;
       }
@@ -183,6 +213,20 @@ export async function scanTracking(
   } catch (error) {
     if (error instanceof StoppingError)
       return { repo, branch, outcome: "failed", error: error.message, runs };
+    if (breakers && error instanceof ServiceError) {
+      const forge = error.service === "gitee" ? downstream : upstreamName;
+      if (forge) {
+        breakers.report(forge, subject, error);
+        // The failure that opened the breaker (or came in while it opened) is the outage's.
+        if (transportFailure(error)) {
+          const held = waiting(forge);
+          if (held) {
+            log.warn("forge unreachable; tracking waits", { forge, error: describe(error) });
+            return held;
+          }
+        }
+      }
+    }
     if (error instanceof RateLimitedError) {
       deps.park(error);
       log.warn("rate limited; parked", {
@@ -202,6 +246,8 @@ export async function scanTracking(
       retryable: error instanceof TransientError,
       ...(backingOff ? { retryAt: Date.parse(backingOff) } : {}),
     };
+  } finally {
+    release?.();
   }
 }
 

@@ -6,16 +6,23 @@
  */
 import type { Database } from "bun:sqlite";
 import { openRuns } from "../db/runs.ts";
-import type { ScanOutcome } from "../db/status.ts";
-import { listTrackings, type Tracking } from "../db/trackings.ts";
+import { getStatus, recordScan, type ScanOutcome } from "../db/status.ts";
+import { getTracking, listTrackings, type Tracking } from "../db/trackings.ts";
 import { AuthFailedError, type RateLimitedError, type Service } from "../errors.ts";
 import type { Forge } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import type { ApplyChecker } from "./apply-check.ts";
 import { isWorkBranch } from "./branch-name.ts";
+import {
+  type BreakerOptions,
+  type BreakerView,
+  CircuitBreakers,
+  transportFailure,
+  upstreamForge,
+} from "./circuit-breaker.ts";
 import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
-import type { ProposalMode } from "./publish.ts";
+import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { RUN_BACKOFF_BASE_MS, runBackoffMs } from "./run-backoff.ts";
 import { type ScanOptions, type ScanResult, scanTracking } from "./scan-tracking.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
@@ -40,7 +47,13 @@ export interface ScannerOptions {
   retryBaseMs?: number;
   /** Backoff of a failed publish run after n failed attempts (default: retryBaseMs, doubling). */
   runBackoff?: (attempts: number) => number;
+  /** Longest delay between such retries; default 1 hour. */
+  retryMaxMs?: number;
   metrics?: ServiceMetrics;
+  /** The per-forge circuit breakers' tuning (probe schedule, threshold). */
+  breaker?: Omit<BreakerOptions, "onChange">;
+  /** The downstream forge's name, for its breaker; default `gitee`. */
+  downstreamForge?: string;
 }
 
 export interface ScanSummary {
@@ -56,6 +69,8 @@ export interface ScannerState {
   scanning: boolean;
   lastScan: ScanSummary | null;
   parked: Partial<Record<Service, string>>;
+  /** Every forge's circuit breaker that has seen a failure; `open` ones hold trackings back. */
+  breakers: BreakerView[];
 }
 
 const TOKEN_CHECK_TIMEOUT_MS = 30_000;
@@ -65,11 +80,15 @@ export class Scanner {
   private readonly repoLocks = new KeyedMutex();
   private readonly inFlight = new Map<string, Promise<ScanResult>>();
   private readonly parked = new Map<Service, number>();
-  /** Early retries of trackings whose last scan failed transiently: attempts and timer. */
+  /** Early retries of trackings whose last scan failed transiently: attempts, due time, timer. */
   private readonly retries = new Map<
     string,
-    { attempts: number; timer: ReturnType<typeof setTimeout> }
+    { attempts: number; at: number; timer: ReturnType<typeof setTimeout> }
   >();
+  readonly breakers: CircuitBreakers;
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A breaker closed while a scan ran: scan again when it ends, for the trackings it held. */
+  private rescanPending = false;
   private readonly abort = new AbortController();
   private timer: ReturnType<typeof setInterval> | null = null;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -82,6 +101,114 @@ export class Scanner {
   constructor(private readonly options: ScannerOptions) {
     this.semaphore = new Semaphore(options.concurrency);
     this.log = options.log.child({ component: "scan" });
+    this.breakers = new CircuitBreakers({
+      rampMax: options.concurrency,
+      ...options.breaker,
+      onChange: (view, subjects) => this.onBreakerChange(view, subjects),
+    });
+  }
+
+  private onBreakerChange(view: BreakerView, subjects: readonly string[]): void {
+    this.options.metrics?.breakerTransitions.inc({ forge: view.forge, to: view.state });
+    this.options.metrics?.breakerState.set({ forge: view.forge }, view.state === "open" ? 1 : 0);
+    if (view.state === "open") {
+      this.log.warn("forge unreachable; its trackings wait", {
+        forge: view.forge,
+        error: view.lastError,
+        nextProbeAt: view.nextProbeAt,
+      });
+      // The trackings whose failures revealed the outage wait like the others (instead of
+      // showing `failed` and retrying on their own schedule).
+      for (const subject of subjects) this.holdForOutage(subject, view.forge);
+      this.scheduleProbe();
+      return;
+    }
+    this.log.info("forge reachable again; scanning the trackings it held", { forge: view.forge });
+    // The next pass takes the held trackings; the breaker's slow start spreads them out.
+    if (this.currentScan) this.rescanPending = true;
+    else if (!this.abort.signal.aborted && this.disabledReason === null) {
+      setTimeout(() => void this.scanAll(), 0);
+    }
+  }
+
+  private holdForOutage(subject: string, forge: string): void {
+    const split = subject.lastIndexOf(":");
+    if (split <= 0) return;
+    const repo = subject.slice(0, split);
+    const branch = subject.slice(split + 1);
+    const id = key(repo, branch);
+    const retry = this.retries.get(id);
+    if (retry) clearTimeout(retry.timer);
+    this.retries.delete(id);
+    if (getStatus(this.options.db, repo, branch)?.lastOutcome !== "failed") return;
+    recordScan(this.options.db, repo, branch, {
+      outcome: "waiting",
+      error: this.breakers.waitingReason(forge),
+    });
+  }
+
+  /** One timer for the earliest due probe of all open breakers. */
+  private scheduleProbe(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    if (this.abort.signal.aborted) return;
+    const delay = this.breakers.nextProbeIn();
+    if (delay === null) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      for (const forge of this.breakers.probeDue()) void this.probe(forge);
+      this.scheduleProbe();
+    }, delay);
+  }
+
+  /** One request to an unreachable forge: any answer closes its breaker. */
+  private async probe(forge: string): Promise<void> {
+    const claim = this.breakers.beginProbe(forge);
+    if (!claim) return;
+    this.options.metrics?.breakerProbes.inc({ forge });
+    try {
+      await this.sendProbe(forge, claim.subject);
+      this.breakers.probeSucceeded(forge);
+    } catch (error) {
+      if (transportFailure(error)) {
+        this.breakers.probeFailed(forge, (error as Error).message);
+        this.log.info("forge still unreachable", {
+          forge,
+          error: (error as Error).message,
+          nextProbeAt: this.breakers.views().find((view) => view.forge === forge)?.nextProbeAt,
+        });
+      } else {
+        // The forge answered (even a 404 or a refusal): it is reachable.
+        this.breakers.probeSucceeded(forge);
+      }
+    }
+    this.scheduleProbe();
+  }
+
+  /** The probe: the head of one waiting tracking, or a branch look-up downstream. */
+  private async sendProbe(forge: string, subject: string | null): Promise<void> {
+    const downstream = this.options.downstreamForge ?? "gitee";
+    const split = subject?.lastIndexOf(":") ?? -1;
+    let tracking =
+      subject && split > 0
+        ? getTracking(this.options.db, subject.slice(0, split), subject.slice(split + 1))
+        : null;
+    if (!tracking || (forge !== downstream && forgeOf(tracking) !== forge)) {
+      tracking =
+        listTrackings(this.options.db, { enabled: true }).find(
+          (candidate) => forge === downstream || forgeOf(candidate) === forge,
+        ) ?? null;
+    }
+    // Nothing waits on this forge any more: nothing to protect.
+    if (!tracking) return;
+    if (forge === downstream) {
+      await this.options.forge.branchExists(parseRepoPath(tracking.repo), tracking.branch);
+      return;
+    }
+    const [result] = await this.options.upstreams[tracking.version_control].heads([
+      { repo: tracking.scm_repo, branch: tracking.scm_branch },
+    ]);
+    if (result && "error" in result) throw result.error;
   }
 
   /** Checks tokens in the background, then resumes open runs and starts the interval. */
@@ -144,6 +271,7 @@ export class Scanner {
       scanning: this.currentScan !== null,
       lastScan: this.lastScan,
       parked,
+      breakers: this.breakers.views(),
     };
   }
 
@@ -182,6 +310,10 @@ export class Scanner {
     if (this.currentScan) return this.currentScan;
     const scan = this.runScan().finally(() => {
       this.currentScan = null;
+      if (this.rescanPending && this.enabled) {
+        this.rescanPending = false;
+        void this.scanAll();
+      }
     });
     this.currentScan = scan;
     return scan;
@@ -189,8 +321,12 @@ export class Scanner {
 
   private async runScan(): Promise<ScanSummary> {
     const startedAt = new Date().toISOString();
+    const now = Date.now();
     const trackings = listTrackings(this.options.db, { enabled: true }).filter(
-      (tracking) => !isWorkBranch(tracking.branch),
+      (tracking) =>
+        !isWorkBranch(tracking.branch) &&
+        // A tracking backing off after failures keeps its own schedule (see planRetry).
+        (this.retries.get(key(tracking.repo, tracking.branch))?.at ?? 0) <= now,
     );
     const heads = await this.batchHeads(trackings);
     const outcomes: Partial<Record<ScanOutcome, number>> = {};
@@ -221,7 +357,10 @@ export class Scanner {
     const heads = new Map<string, HeadResult>();
     for (const kind of ["github", "git"] as const) {
       if (this.parkedUntil(kind)) continue;
-      const items = trackings.filter((tracking) => tracking.version_control === kind);
+      // A forge whose breaker is open gets no batch either: its trackings wait without a request.
+      const items = trackings.filter(
+        (tracking) => tracking.version_control === kind && !this.breakers.isOpen(forgeOf(tracking)),
+      );
       if (items.length === 0) continue;
       try {
         const results = await this.options.upstreams[kind].heads(
@@ -230,6 +369,10 @@ export class Scanner {
         items.forEach((tracking, index) => {
           const result = results[index];
           if (result) heads.set(key(tracking.repo, tracking.branch), result);
+          // An answer for this ref (a sha, or "not found") shows its forge is reachable.
+          if (result && !("error" in result && transportFailure(result.error))) {
+            this.breakers.succeeded(forgeOf(tracking));
+          }
         });
       } catch (error) {
         // Each tracking then asks for its own head and reports its own error.
@@ -271,6 +414,8 @@ export class Scanner {
             park: (error) => this.park(error),
             runBackoff: this.options.runBackoff ?? ((attempts) => this.runBackoff(attempts)),
             metrics: this.options.metrics,
+            breakers: this.breakers,
+            downstreamForge: this.options.downstreamForge,
           },
           repo,
           branch,
@@ -289,12 +434,21 @@ export class Scanner {
   }
 
   /**
-   * A transient failure (network, 5xx, timeout) is retried after 30 s, 60 s, 120 s … rather than
-   * a whole SCAN_DB_INTERVAL later; the journaled run makes the retry safe.
+   * A transient failure (network, 5xx, timeout) is retried after about 30 s (or one interval,
+   * if shorter), then twice as long each time up to an hour, jittered, rather than a whole SCAN_DB_INTERVAL later, and the interval's scans
+   * leave the tracking alone meanwhile, so a short interval never means a retry every few
+   * seconds. The journaled run makes the retry safe. A forge-wide outage is the circuit
+   * breaker's: its trackings wait (no retry is planned for them).
    */
   private planRetry(id: string, result: ScanResult): void {
     const previous = this.retries.get(id);
     if (previous) clearTimeout(previous.timer);
+    // Held for an outage meanwhile (see holdForOutage): the breaker brings it back, not a retry.
+    const held = getStatus(this.options.db, result.repo, result.branch)?.lastOutcome === "waiting";
+    if (held) {
+      this.retries.delete(id);
+      return;
+    }
     if (result.retryAt !== undefined && !this.abort.signal.aborted) {
       // A backing-off publish run: come back when it may try again, if before the next interval.
       const wait = result.retryAt - Date.now();
@@ -303,7 +457,7 @@ export class Scanner {
           () => void this.scanOne(result.repo, result.branch),
           Math.max(0, wait) + 50,
         );
-        this.retries.set(id, { attempts: previous?.attempts ?? 0, timer });
+        this.retries.set(id, { attempts: previous?.attempts ?? 0, at: Date.now() + wait, timer });
       } else this.retries.delete(id);
       return;
     }
@@ -312,12 +466,15 @@ export class Scanner {
       return;
     }
     const attempts = (previous?.attempts ?? 0) + 1;
-    const base = this.options.retryBaseMs ?? 30_000;
-    const delay = Math.min(base * 2 ** (attempts - 1), this.options.intervalSeconds * 1000);
+    // The first retry comes within an interval at most; every further one waits twice as long.
+    const base = Math.min(this.options.retryBaseMs ?? 30_000, this.options.intervalSeconds * 1000);
+    const ceiling = Math.min(base * 2 ** (attempts - 1), this.options.retryMaxMs ?? 3_600_000);
+    // Jitter, so trackings that failed together do not come back together.
+    const delay = Math.round(ceiling * (0.75 + Math.random() * 0.25));
     const timer = setTimeout(() => {
       void this.scanOne(result.repo, result.branch);
     }, delay);
-    this.retries.set(id, { attempts, timer });
+    this.retries.set(id, { attempts, at: Date.now() + delay, timer });
     this.log.info("scan retry planned", {
       tracking: `${result.repo}:${result.branch}`,
       inSeconds: Math.round(delay / 1000),
@@ -337,6 +494,7 @@ export class Scanner {
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     for (const { timer } of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
     const pending = [...this.inFlight.values()];
@@ -347,6 +505,10 @@ export class Scanner {
       new Promise((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 10_000)),
     ]);
   }
+}
+
+function forgeOf(tracking: Tracking): string {
+  return upstreamForge(tracking.version_control, tracking.scm_repo);
 }
 
 function key(repo: string, branch: string): string {

@@ -33,6 +33,7 @@ export async function startEngineServer(world: World, extra: Record<string, stri
     routes: engine.routes,
     onTrackingSaved: engine.onTrackingSaved,
     metrics: engine.metrics,
+    outages: () => engine.scanner.breakers.openViews(),
   });
   engine.scanner.start();
   afterAll(async () => {

@@ -4,6 +4,7 @@
  * text; the message always names the URL without its credentials.
  */
 import { NotFoundError, RejectedError, ServiceError, TransientError } from "../../errors.ts";
+import { gitFailureKind } from "../../forge/transport-failure.ts";
 import { GitError } from "../../git.ts";
 import { displayUrl, scrubUrl } from "./git-url.ts";
 
@@ -39,7 +40,7 @@ export function toGitServiceError(error: unknown, what: string, url: string): Se
     const message = error instanceof Error ? error.message : String(error);
     return new RejectedError("git", `${where}: ${scrubUrl(message, url)}`);
   }
-  if (error.timedOut) return new TransientError("git", `${where}: timed out`);
+  if (error.timedOut) return new TransientError("git", `${where}: timed out`, undefined, "timeout");
   const says = gitSays(error.stderr, url);
   // Classify on git's words only: the URL itself may contain anything ("timed-out.git").
   const words = error.stderr.split(url).join("<url>").split(displayUrl(url)).join("<url>");
@@ -56,6 +57,8 @@ export function toGitServiceError(error: unknown, what: string, url: string): Se
       `${where}: the repository does not exist or is not readable without credentials (${says})`,
     );
   }
-  if (TRANSIENT.test(words)) return new TransientError("git", `${where}: ${says}`);
+  if (TRANSIENT.test(words)) {
+    return new TransientError("git", `${where}: ${says}`, undefined, gitFailureKind(words, false));
+  }
   return new RejectedError("git", `${where}: ${says}`);
 }

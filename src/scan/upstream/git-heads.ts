@@ -2,8 +2,9 @@
  * Branch heads of git upstreams without fetching anything: one `git ls-remote` per URL, however
  * many of its branches are asked for, several URLs at a time.
  */
-import { NotFoundError, RejectedError } from "../../errors.ts";
+import { NotFoundError, RejectedError, type ServiceError, TransientError } from "../../errors.ts";
 import { git } from "../../git.ts";
+import { gitHost } from "../circuit-breaker.ts";
 import { Semaphore } from "../concurrency.ts";
 import { toGitServiceError } from "./git-errors.ts";
 import { branchProblem, displayUrl, urlProblem } from "./git-url.ts";
@@ -29,7 +30,7 @@ async function lsRemote(
   ctx.stats.lsRemotes++;
   let stdout: string;
   try {
-    stdout = await git(args, { cwd: ctx.basePath, env, timeoutMs: ctx.timeoutMs });
+    stdout = await git(args, { cwd: ctx.basePath, env, timeoutMs: ctx.lookupTimeoutMs });
   } catch (error) {
     throw toGitServiceError(error, "ls-remote", url);
   }
@@ -57,33 +58,56 @@ export async function lookupHeads(
     byUrl.set(ref.repo, [...(byUrl.get(ref.repo) ?? []), index]);
   });
   const semaphore = new Semaphore(LS_REMOTE_CONCURRENCY);
-  await Promise.all(
-    [...byUrl].map(([url, indices]) =>
-      semaphore.run(async () => {
-        const branches = [...new Set(indices.map((index) => (refs[index] as UpstreamRef).branch))];
-        try {
-          const heads = await lsRemote(ctx, url, branches);
-          for (const index of indices) {
-            const branch = (refs[index] as UpstreamRef).branch;
-            const sha = heads.get(`refs/heads/${branch}`);
-            results[index] = sha
-              ? { sha }
-              : {
-                  error: new NotFoundError(
-                    "git",
-                    `branch ${branch} not found in ${displayUrl(url)}`,
-                  ),
-                };
-          }
-        } catch (error) {
-          ctx.log.warn("git head lookup failed", {
-            url: displayUrl(url),
-            error: (error as Error).message,
-          });
-          for (const index of indices) results[index] = { error: error as Error };
+  // A host that could not be connected to fails its other URLs the same way: no request each.
+  const deadHosts = new Map<string, ServiceError>();
+  const lookup = ([url, indices]: [string, number[]]) =>
+    semaphore.run(async () => {
+      const branches = [...new Set(indices.map((index) => (refs[index] as UpstreamRef).branch))];
+      const host = gitHost(url);
+      const dead = deadHosts.get(host);
+      if (dead) {
+        for (const index of indices) results[index] = { error: dead };
+        return;
+      }
+      try {
+        const heads = await lsRemote(ctx, url, branches);
+        for (const index of indices) {
+          const branch = (refs[index] as UpstreamRef).branch;
+          const sha = heads.get(`refs/heads/${branch}`);
+          results[index] = sha
+            ? { sha }
+            : {
+                error: new NotFoundError("git", `branch ${branch} not found in ${displayUrl(url)}`),
+              };
         }
-      }),
-    ),
+      } catch (error) {
+        ctx.log.warn("git head lookup failed", {
+          url: displayUrl(url),
+          error: (error as Error).message,
+        });
+        for (const index of indices) results[index] = { error: error as Error };
+        const transport = error instanceof TransientError ? error.transport : null;
+        // Only "no connection at all": a timeout or a cut may be this one repository's.
+        if (
+          transport &&
+          ["refused", "dns", "tls", "proxy"].includes(transport) &&
+          host !== "local"
+        ) {
+          deadHosts.set(host, error as ServiceError);
+        }
+      }
+    });
+  // Per host, one URL first: if the host is down, its other URLs learn it without a request.
+  const byHost = new Map<string, Array<[string, number[]]>>();
+  for (const entry of byUrl) {
+    const host = gitHost(entry[0]);
+    byHost.set(host, [...(byHost.get(host) ?? []), entry]);
+  }
+  await Promise.all(
+    [...byHost.values()].map(async ([first, ...rest]) => {
+      if (first) await lookup(first);
+      await Promise.all(rest.map(lookup));
+    }),
   );
   return results;
 }

@@ -48,6 +48,11 @@ export interface GitUpstreamOptions {
   /** Milliseconds before one git command (ls-remote, fetch, format-patch) is killed. */
   timeoutMs: number;
   /**
+   * Milliseconds before a head lookup (`ls-remote`) is killed; default `timeoutMs`. The engine
+   * passes REQUEST_TIMEOUT: a lookup is one round trip, and an unreachable host must show fast.
+   */
+  lookupTimeoutMs?: number;
+  /**
    * Colon-separated transports git may use (`GIT_ALLOW_PROTOCOL` syntax, e.g. `https:ssh`).
    * Default (settings `GIT_ALLOW_PROTOCOL` is passed here by the engine):
    * {@link DEFAULT_ALLOWED_PROTOCOLS}.
@@ -79,6 +84,7 @@ export function createGitUpstream(options: GitUpstreamOptions): GitUpstream {
     basePath,
     log: options.log,
     timeoutMs: options.timeoutMs,
+    lookupTimeoutMs: Math.min(options.lookupTimeoutMs ?? options.timeoutMs, options.timeoutMs),
     env: { GIT_ALLOW_PROTOCOL: allow },
     stats: { clones: 0, fetches: 0, lsRemotes: 0 },
     locks: new KeyedMutex(),

@@ -11,6 +11,7 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import { fetchFailureKind } from "../../forge/transport-failure.ts";
 import type { Logger } from "../../log.ts";
 import { VERSION } from "../../version.ts";
 
@@ -30,7 +31,11 @@ export interface GithubClientOptions {
   fetch?: typeof fetch;
   /** Milliseconds per second of suggested wait (Octokit's default 1000; tests set it low). */
   retryAfterBaseValue?: number;
-  /** Retries of 5xx and network failures; default 3. */
+  /**
+   * Retries of 5xx answers and cut connections; default 2. A connection that cannot be made
+   * (refused, DNS, TLS, proxy) or an attempt that timed out is never repeated inline: the
+   * forge's circuit breaker and the scheduler's backoff decide when to try again.
+   */
   retries?: number;
   /** Longest secondary-limit wait (seconds) absorbed inline; default 60. */
   maxInlineWaitSeconds?: number;
@@ -50,6 +55,18 @@ let instances = 0;
 function withTimeout(signal: AbortSignal | null | undefined, timeoutMs: number): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/**
+ * A fetch failure the retry plugin must not repeat. Octokit passes an error named `AbortError`
+ * through untouched (anything else becomes a retried `RequestError` 500), so the failure keeps
+ * its kind in `transport` for `toServiceError`. Only a connection cut mid-answer is retried.
+ */
+function unretried(error: unknown): unknown {
+  const transport = fetchFailureKind(error);
+  if (transport === "reset") return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return Object.assign(new Error(message, { cause: error }), { name: "AbortError", transport });
 }
 
 export function createGithubOctokit(options: GithubClientOptions): GithubOctokit {
@@ -83,7 +100,7 @@ function octokitOptions(options: GithubClientOptions) {
       return response;
     } catch (error) {
       onResponse?.(0, null);
-      throw error;
+      throw unretried(error);
     }
   }) as typeof fetch;
   const maxInlineWait = options.maxInlineWaitSeconds ?? 60;
@@ -130,7 +147,7 @@ function octokitOptions(options: GithubClientOptions) {
     },
     retry: {
       doNotRetry: DO_NOT_RETRY,
-      retries: options.retries ?? 3,
+      retries: options.retries ?? 2,
       retryAfterBaseValue: options.retryAfterBaseValue ?? 1000,
     },
   };

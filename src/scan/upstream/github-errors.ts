@@ -10,11 +10,16 @@ import {
   RejectedError,
   ServiceError,
   TransientError,
+  type TransportFailure,
 } from "../../errors.ts";
+import { fetchFailureKind } from "../../forge/transport-failure.ts";
 
 /** What Octokit attaches to a failure (`RequestError`, or the throttling plugin's GraphQL error). */
 interface OctokitFailure {
   name?: string;
+  /** Set by the client's fetch for connections that could not be made (see `unretried`). */
+  transport?: TransportFailure;
+  cause?: unknown;
   message?: string;
   status?: number;
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
@@ -61,14 +66,15 @@ export function rateLimitResetAt(failure: OctokitFailure, now = Date.now()): num
   return now + DEFAULT_WAIT_MS;
 }
 
-function isTimeout(failure: OctokitFailure): boolean {
-  const cause = (failure as { cause?: { name?: string } }).cause;
-  return (
-    failure.name === "AbortError" ||
-    failure.name === "TimeoutError" ||
-    cause?.name === "TimeoutError" ||
-    cause?.name === "AbortError"
-  );
+/** How the request failed to reach GitHub, or null when GitHub answered with a status. */
+function transportOf(failure: OctokitFailure, status: number | undefined): TransportFailure | null {
+  if (failure.transport) return failure.transport;
+  if (failure.name === "AbortError" || failure.name === "TimeoutError") return "timeout";
+  // Octokit turns a fetch that threw into a 500 without a response, keeping the throw as cause.
+  if (failure.response === undefined && (status === undefined || status === 500)) {
+    return failure.cause === undefined ? "reset" : fetchFailureKind(failure.cause);
+  }
+  return status !== undefined && status >= 500 ? "server" : null;
 }
 
 /** Translates any failure of a GitHub call; `what` names the call for the message. */
@@ -87,10 +93,17 @@ export function toServiceError(error: unknown, what: string, now = Date.now()): 
       status,
     );
   }
-  if (isTimeout(failure)) return new TransientError("github", `${what}: timed out`, status);
-  if (status === undefined || status >= 500) {
-    return new TransientError("github", `${what}: ${message}`, status);
+  const transport = transportOf(failure, status);
+  if (transport === "timeout") {
+    return new TransientError("github", `${what}: timed out`, undefined, transport);
   }
+  if (transport) {
+    if (failure.response === undefined) {
+      return new TransientError("github", `${what}: ${message}`, undefined, transport);
+    }
+    return new TransientError("github", `${what}: HTTP ${status} ${message}`, status, transport);
+  }
+  if (status === undefined) return new TransientError("github", `${what}: ${message}`);
   if (status === 401) {
     return new AuthFailedError("github", `${what}: GitHub refused the token (${message})`, status);
   }

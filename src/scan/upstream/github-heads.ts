@@ -168,6 +168,7 @@ export async function lookupHeads(
     } else unique.set(refKey(ref), ref);
   }
   const pending = [...unique.values()];
+  let unreachable: TransientError | null = null;
   const viaRest = async (list: UpstreamRef[]) => {
     const found = await mapLimited(list, REST_CONCURRENCY, (ref) => restHead(ctx, ref));
     list.forEach((ref, i) => {
@@ -177,6 +178,12 @@ export async function lookupHeads(
 
   for (let start = 0; start < pending.length; start += ctx.batchSize) {
     const batch = pending.slice(start, start + ctx.batchSize);
+    if (unreachable) {
+      // GitHub could not be reached for the previous batch: the next ones would fail the same
+      // way, one request each (100 of them for 10,000 trackings). They share its error instead.
+      for (const ref of batch) results.set(refKey(ref), { error: unreachable });
+      continue;
+    }
     // One branch alone: a conditional REST request is free when unchanged, GraphQL never is.
     if (batch.length === 1 || Date.now() < ctx.graphqlOffUntil) {
       await viaRest(batch);
@@ -200,6 +207,9 @@ export async function lookupHeads(
         await viaRest(batch);
       } else {
         for (const ref of batch) results.set(refKey(ref), { error });
+        if (error instanceof TransientError && error.transport && error.transport !== "server") {
+          unreachable = error;
+        }
       }
     }
   }

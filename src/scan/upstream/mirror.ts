@@ -44,6 +44,8 @@ export interface MirrorContext {
   log: Logger;
   /** Milliseconds per git command. */
   timeoutMs: number;
+  /** Milliseconds before a head lookup (`ls-remote`, one round trip) is killed. */
+  lookupTimeoutMs: number;
   /** Environment for git calls that reach the network (`GIT_ALLOW_PROTOCOL`). */
   env: Record<string, string>;
   stats: MirrorStats;
