@@ -1,17 +1,14 @@
 /** `/tracking`: list, upsert and delete trackings, with the original's exact contract. */
 import type { Database } from "bun:sqlite";
 import { Elysia } from "elysia";
-import {
-  deleteTrackings,
-  listTrackings,
-  type TrackingInput,
-  upsertTracking,
-} from "../db/trackings.ts";
+import { trackingBatches } from "../db/tracking-pages.ts";
+import { deleteTrackings, type TrackingInput, upsertTracking } from "../db/trackings.ts";
 import type { Logger } from "../log.ts";
 import { type TrackingPolicy, trackingProblem } from "../tracking-rules.ts";
 import { authPlugin } from "./auth.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { badParameters, envelope, ResponseCode, success } from "./envelope.ts";
+import { streamedSuccess } from "./json-stream.ts";
 import { DeleteQuery, TrackingBody, TrackingQuery } from "./schemas.ts";
 
 const TRUE_WORDS = new Set(["true", "True", "TRUE", "1"]);
@@ -39,7 +36,9 @@ export function trackingRoutes({ db, auth, log, onTrackingSaved, policy }: Track
           else if (FALSE_WORDS.has(query.enabled)) enabled = false;
           else return badParameters("enabled", "enabled must be true/True/1 or false/False/0");
         }
-        return success(listTrackings(db, { repo: query.repo, branch: query.branch, enabled }));
+        return streamedSuccess(
+          trackingBatches(db, { repo: query.repo, branch: query.branch, enabled }),
+        );
       },
       {
         query: TrackingQuery,

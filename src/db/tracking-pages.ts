@@ -1,0 +1,43 @@
+/**
+ * Reading the `tracking` table in id order, a bounded batch at a time (keyset on the unique
+ * `tracking.id`), so a listing of 200,000 rows never holds them all in memory at once.
+ */
+import type { Database } from "bun:sqlite";
+import { type Tracking, type TrackingFilter, type TrackingRow, toTracking } from "./trackings.ts";
+import { whereEquals } from "./where.ts";
+
+/** Rows per batch: ~100 KB of JSON, large enough that the per-query cost does not show. */
+export const TRACKING_BATCH = 500;
+
+/**
+ * The trackings matching `filter` in the same order as `listTrackings` (by id), as batches of at
+ * most `batch` rows. Each batch is its own query, so writers are never held up by a slow reader;
+ * a row changed while the listing is under way appears once, with whichever value it had when
+ * its batch was read.
+ */
+export function* trackingBatches(
+  db: Database,
+  filter: TrackingFilter = {},
+  batch = TRACKING_BATCH,
+): Generator<Tracking[]> {
+  const where = whereEquals(
+    {
+      repo: filter.repo,
+      branch: filter.branch,
+      enabled: filter.enabled === undefined ? undefined : filter.enabled ? 1 : 0,
+    },
+    {},
+    ["id > $after"],
+  );
+  const query = db.query<TrackingRow, Record<string, string | number>>(
+    `SELECT id, version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled
+     FROM tracking${where.sql} ORDER BY id LIMIT ${Math.max(1, Math.floor(batch))}`,
+  );
+  let after = Number.MIN_SAFE_INTEGER;
+  while (true) {
+    const rows = query.all({ ...where.params, after });
+    if (rows.length > 0) yield rows.map(toTracking);
+    if (rows.length < batch) return;
+    after = (rows[rows.length - 1] as TrackingRow).id as number;
+  }
+}
