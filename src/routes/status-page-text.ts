@@ -112,7 +112,7 @@ const zhCN: StatusText = {
     unchanged: "无变化",
     proposed: "已提交",
     "skipped-empty": "仅空提交，已跳过",
-    "passed-over": "新提交均为空或已有，已跳过",
+    "passed-over": "新提交均为空、已有或被筛选掉，已跳过",
     diverged: "上游历史被改写",
     failed: "失败",
     parked: "限流，等待中",
