@@ -4,10 +4,20 @@
  * failure is a sentence naming what is missing. A git upstream whose transport the service's
  * `GIT_ALLOW_PROTOCOL` (taken from the environment, else the service's default) refuses is
  * refused here too. `--no-check` skips them all; the service refuses such a tracking anyway.
+ * They go through the proxy the environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), like
+ * the service's own requests.
  */
 import { runGit } from "../src/git.ts";
+import {
+  gitProxyEnvironment,
+  type ProxyConfig,
+  ProxySettingError,
+  proxiedFetch,
+  resolveProxies,
+} from "../src/net/proxy.ts";
 import { DEFAULT_GIT_ALLOW_PROTOCOL, transportProblem } from "../src/scan/upstream/git-url.ts";
 import { downstreamRepoPath } from "../src/tracking-rules.ts";
+import { CliError } from "./errors.ts";
 import { USER_AGENT } from "./http-client.ts";
 import type { TrackingRequest } from "./tracking-input.ts";
 
@@ -19,10 +29,19 @@ export interface CheckSettings {
   timeoutMs: number;
   /** Transports a git upstream may use (the service's `GIT_ALLOW_PROTOCOL`). */
   gitAllowProtocol: string;
+  /** Proxies for the look-ups (from HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  proxies: ProxyConfig;
 }
 
 /** Base URLs and tokens from the environment (for Enterprise hosts and tests). */
 export function checkSettingsFrom(env: Record<string, string | undefined>): CheckSettings {
+  let proxies: ProxyConfig;
+  try {
+    proxies = resolveProxies({ proxy: null, noProxy: null }, env);
+  } catch (error) {
+    if (error instanceof ProxySettingError) throw new CliError(error.message);
+    throw error;
+  }
   return {
     githubApiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
     githubToken: env.GITHUB_TOKEN || env.GITHUB_ACCESS_TOKEN || undefined,
@@ -30,14 +49,20 @@ export function checkSettingsFrom(env: Record<string, string | undefined>): Chec
     giteeToken: env.GITEE_ACCESS_TOKEN || undefined,
     timeoutMs: 20_000,
     gitAllowProtocol: env.GIT_ALLOW_PROTOCOL || DEFAULT_GIT_ALLOW_PROTOCOL,
+    proxies,
   };
 }
 
 type Lookup = { status: number; body: unknown } | { failure: string };
 
-async function getJson(url: string, headers: Record<string, string>, timeoutMs: number) {
+async function getJson(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  proxies: ProxyConfig,
+) {
   try {
-    const response = await fetch(url, {
+    const response = await proxiedFetch(proxies)(url, {
       headers: {
         accept: "application/json",
         "user-agent": USER_AGENT,
@@ -86,7 +111,11 @@ interface ForgeBranch {
  * Looks the branch up, then (when it is missing) the repository, so the sentence says which of
  * the two is missing; null when both exist.
  */
-async function checkForgeBranch(target: ForgeBranch, timeoutMs: number): Promise<string | null> {
+async function checkForgeBranch(
+  target: ForgeBranch,
+  settings: Pick<CheckSettings, "timeoutMs" | "proxies">,
+): Promise<string | null> {
+  const { timeoutMs, proxies } = settings;
   const { service, apiUrl, tokenVariable, what } = target;
   const headers: Record<string, string> = target.token
     ? { authorization: `Bearer ${target.token}` }
@@ -96,6 +125,7 @@ async function checkForgeBranch(target: ForgeBranch, timeoutMs: number): Promise
     `${repoUrl}/branches/${encodeURIComponent(target.branch)}`,
     headers,
     timeoutMs,
+    proxies,
   );
   if ("failure" in branch) {
     return `cannot reach the ${service} API at ${apiUrl} (${branch.failure}); use --no-check to skip the checks`;
@@ -103,7 +133,7 @@ async function checkForgeBranch(target: ForgeBranch, timeoutMs: number): Promise
   if (branch.status === 200) return target.existing?.(branch.body) ?? null;
   if (branch.status !== 404)
     return `checking ${what}: ${refusal(service, branch.status, tokenVariable)}`;
-  const repo = await getJson(repoUrl, headers, timeoutMs);
+  const repo = await getJson(repoUrl, headers, timeoutMs, proxies);
   if (!("failure" in repo) && repo.status === 200) return `${what} has no branch ${target.branch}`;
   return `${what} does not exist (or is private: set ${tokenVariable} to a token that can read it)`;
 }
@@ -114,7 +144,7 @@ export async function checkUpstream(
   settings: CheckSettings,
 ): Promise<string | null> {
   if (tracking.version_control === "git")
-    return checkGitBranch(tracking.scm_repo, tracking.scm_branch, settings.gitAllowProtocol);
+    return checkGitBranch(tracking.scm_repo, tracking.scm_branch, settings);
   const what = `upstream GitHub repository ${tracking.scm_repo}`;
   return checkForgeBranch(
     {
@@ -132,22 +162,23 @@ export async function checkUpstream(
           : null;
       },
     },
-    settings.timeoutMs,
+    settings,
   );
 }
 
 async function checkGitBranch(
   url: string,
   branch: string,
-  allowProtocols: string,
+  settings: Pick<CheckSettings, "gitAllowProtocol" | "proxies">,
 ): Promise<string | null> {
+  const allowProtocols = settings.gitAllowProtocol;
   const what = `upstream git repository ${url}`;
   // The scanner reads upstreams under this policy: a transport it refuses can never work.
   const refused = transportProblem(url, allowProtocols);
   if (refused) return `${what} ${refused}`;
   const result = await runGit(["ls-remote", "--exit-code", url, `refs/heads/${branch}`], {
     timeoutMs: 60_000,
-    env: { GIT_ALLOW_PROTOCOL: allowProtocols },
+    env: { ...gitProxyEnvironment(settings.proxies), GIT_ALLOW_PROTOCOL: allowProtocols },
   }).catch((error: Error) => ({ code: -1, stderr: error.message }));
   if (result.code === 0) return null;
   if (result.code === 2) return `${what} has no branch ${branch}`;
@@ -172,7 +203,7 @@ export async function checkDownstream(
       repoPath: path,
       branch: tracking.branch,
     },
-    settings.timeoutMs,
+    settings,
   );
 }
 

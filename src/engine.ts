@@ -11,6 +11,13 @@ import { FORGE_PROFILES } from "./forge/profiles.ts";
 import { budgetWindows, RequestBudget } from "./forge/request-budget.ts";
 import type { Logger } from "./log.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+import {
+  gitProxyEnvironment,
+  type ProxyConfig,
+  proxiedFetch,
+  proxySummary,
+  resolveProxies,
+} from "./net/proxy.ts";
 import { fleetPlanRoutes } from "./routes/plan.ts";
 import { scanRoutes } from "./routes/scan.ts";
 import { forgeApplyChecker } from "./scan/apply-check.ts";
@@ -32,8 +39,17 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-export function createEngine(settings: Settings, db: Database, log: Logger): Engine {
+export function createEngine(
+  settings: Settings,
+  db: Database,
+  log: Logger,
+  /** The outbound proxies (`resolveProxies`); by default from settings and this environment. */
+  proxies: ProxyConfig = resolveProxies(settings),
+): Engine {
   const timeoutMs = settings.requestTimeout * 1000;
+  if (proxies.https || proxies.http)
+    log.info("outbound proxy", { component: "scan", ...proxySummary(proxies) });
+  const fetchThroughProxy = proxiedFetch(proxies);
   const metrics = createServiceMetrics(() => {
     const counts = trackingCounts(db);
     return [
@@ -56,6 +72,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
       }),
     }),
     timeoutMs,
+    fetch: fetchThroughProxy,
     log: log.child({ component: "gitee" }),
     onResponse: (method, status) => metrics.giteeRequests.inc({ method, status: String(status) }),
   });
@@ -63,6 +80,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     baseUrl: settings.githubApiUrl,
     token: settings.githubAccessToken,
     timeoutMs,
+    fetch: fetchThroughProxy,
     log: log.child({ component: "github" }),
     onResponse(status, headers) {
       metrics.upstreamRequests.inc({ service: "github", status: String(status) });
@@ -78,6 +96,7 @@ export function createEngine(settings: Settings, db: Database, log: Logger): Eng
     timeoutMs: settings.gitTimeout * 1000,
     lookupTimeoutMs: timeoutMs,
     allowProtocols: settings.gitAllowProtocol,
+    proxyEnv: gitProxyEnvironment(proxies),
     log: log.child({ component: "git" }),
   });
   const upstreams = { github, git };

@@ -8,6 +8,7 @@ import { openDatabase } from "./db/database.ts";
 import { DEV_USER, ensureDevSettings } from "./dev-setup.ts";
 import { createEngine, type Engine } from "./engine.ts";
 import { createLogger } from "./log.ts";
+import { ProxySettingError, proxyCredentials, resolveProxies } from "./net/proxy.ts";
 import { startServer } from "./server.ts";
 import {
   loadSettingsFile,
@@ -68,7 +69,9 @@ export async function runServer(argv: string[]): Promise<void> {
     log.addSecret(settings.giteeAccessToken);
     for (const warning of warnings) log.warn("settings warning", { file: settingsPath, warning });
     const db = openDatabase(settings.databasePath);
-    engine = createEngine(settings, db, log);
+    const proxies = resolveProxies(settings);
+    for (const secret of proxyCredentials(proxies)) log.addSecret(secret);
+    engine = createEngine(settings, db, log, proxies);
     server = startServer(settings, {
       log,
       db,
@@ -83,7 +86,7 @@ export async function runServer(argv: string[]): Promise<void> {
     const banner = `patch-tracking ${VERSION} listening on ${server.url}`;
     console.error(devHint ? `${banner}\n${devHint}` : banner);
   } catch (error) {
-    if (error instanceof SettingsError) {
+    if (error instanceof SettingsError || error instanceof ProxySettingError) {
       console.error(`patch-tracking: ${error.message}`);
       process.exit(1);
     }

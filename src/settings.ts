@@ -9,6 +9,7 @@
 import { isIPv4 } from "node:net";
 import { FORGE_NAMES, FORGE_PROFILES, type ForgeName, isForgeName } from "./forge/profiles.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
+import { ProxySettingError, parseProxyUrl } from "./net/proxy.ts";
 import { describeHashProblem } from "./password/verify.ts";
 import { DEFAULT_GIT_ALLOW_PROTOCOL } from "./scan/upstream/git-url.ts";
 
@@ -61,6 +62,10 @@ export interface Settings {
   readonly applyCheckTimeout: number;
   /** Megabytes of package files kept under GIT_BASE_PATH/source-cache (least recently used go). */
   readonly sourceCacheMb: number;
+  /** Outbound HTTP(S) proxy for every forge and git request; wins over HTTPS_PROXY/HTTP_PROXY. */
+  readonly proxy: string | null;
+  /** Hosts reached directly, added to the environment's NO_PROXY (`src/net/proxy.ts`). */
+  readonly noProxy: string | null;
 }
 
 export class SettingsError extends Error {
@@ -123,6 +128,8 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   APPLY_CHECK_MAX_FILES: { required: false, describe: "most entries in an archive" },
   APPLY_CHECK_TIMEOUT: { required: false, describe: "seconds per apply check" },
   SOURCE_CACHE_MB: { required: false, describe: "size cap of the package file cache, MB" },
+  PROXY: { required: false, describe: 'outbound proxy, e.g. "http://proxy.example.com:3128"' },
+  NO_PROXY: { required: false, describe: "hosts reached without the proxy, comma-separated" },
 };
 
 export const DEFAULTS = {
@@ -308,6 +315,17 @@ function proposalMode(values: Map<string, RawValue>): "rolling" | "per-batch" {
   );
 }
 
+function proxySetting(values: Map<string, RawValue>): string | null {
+  const value = optionalText(values, "PROXY", "");
+  if (value === "") return null;
+  try {
+    return parseProxyUrl(value, "PROXY");
+  } catch (error) {
+    if (error instanceof ProxySettingError) throw new SettingsError("PROXY", error.problem);
+    throw error;
+  }
+}
+
 function protocols(values: Map<string, RawValue>): string {
   const value = optionalText(values, "GIT_ALLOW_PROTOCOL", DEFAULTS.GIT_ALLOW_PROTOCOL);
   const names = value.split(":");
@@ -431,6 +449,8 @@ export function parseSettings(source: string): ParsedSettings {
       false,
     ),
     sourceCacheMb: positiveNumber(values, "SOURCE_CACHE_MB", DEFAULTS.SOURCE_CACHE_MB, false),
+    proxy: proxySetting(values),
+    noProxy: optionalText(values, "NO_PROXY", "") || null,
   };
   return { settings: Object.freeze(settings), warnings };
 }

@@ -20,6 +20,7 @@ const SECTIONS: Record<string, string> = {
   "What lands on Gitee": "Gitee 上会出现什么",
   "Scanner, status and dry run": "扫描器、状态页和试运行",
   Operating: "运维",
+  Troubleshooting: "常见问题",
   Development: "开发",
   Performance: "性能",
 };

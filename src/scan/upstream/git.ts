@@ -58,6 +58,8 @@ export interface GitUpstreamOptions {
    * {@link DEFAULT_ALLOWED_PROTOCOLS}.
    */
   allowProtocols?: string;
+  /** Proxy variables for git's HTTP transport (`gitProxyEnvironment`); none: direct. */
+  proxyEnv?: Record<string, string>;
 }
 
 export interface GitUpstream extends Upstream {
@@ -85,7 +87,8 @@ export function createGitUpstream(options: GitUpstreamOptions): GitUpstream {
     log: options.log,
     timeoutMs: options.timeoutMs,
     lookupTimeoutMs: Math.min(options.lookupTimeoutMs ?? options.timeoutMs, options.timeoutMs),
-    env: { GIT_ALLOW_PROTOCOL: allow },
+    // The proxy first, so nothing in it can loosen the transport policy.
+    env: { ...options.proxyEnv, GIT_ALLOW_PROTOCOL: allow },
     stats: { clones: 0, fetches: 0, lsRemotes: 0 },
     locks: new KeyedMutex(),
   };
