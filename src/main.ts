@@ -8,7 +8,12 @@ import { openDatabase } from "./db/database.ts";
 import { DEV_USER, ensureDevSettings } from "./dev-setup.ts";
 import { createEngine, type Engine } from "./engine.ts";
 import { createLogger } from "./log.ts";
-import { ProxySettingError, proxyCredentials, resolveProxies } from "./net/proxy.ts";
+import {
+  ProxySettingError,
+  proxyCredentials,
+  resolveProxies,
+  shareNoProxyWithRuntime,
+} from "./net/proxy.ts";
 import { startServer } from "./server.ts";
 import {
   loadSettingsFile,
@@ -70,6 +75,7 @@ export async function runServer(argv: string[]): Promise<void> {
     for (const warning of warnings) log.warn("settings warning", { file: settingsPath, warning });
     const db = openDatabase(settings.databasePath);
     const proxies = resolveProxies(settings);
+    shareNoProxyWithRuntime(proxies);
     for (const secret of proxyCredentials(proxies)) log.addSecret(secret);
     engine = createEngine(settings, db, log, proxies);
     server = startServer(settings, {

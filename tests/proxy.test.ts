@@ -105,6 +105,33 @@ describe("which proxy a request takes", () => {
   });
 });
 
+describe("Bun's own use of the environment's proxies", () => {
+  test("settings.conf NO_PROXY also keeps Bun's built-in HTTP_PROXY away from a host", async () => {
+    // A separate process: Bun reads the proxy variables once, for the whole process.
+    const site = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("direct") });
+    const script = join(tempDir(), "probe.ts");
+    await Bun.write(
+      script,
+      `import { proxiedFetch, resolveProxies, shareNoProxyWithRuntime } from ${JSON.stringify(join(import.meta.dir, "../src/net/proxy.ts"))};
+const proxies = resolveProxies({ proxy: null, noProxy: "127.0.0.1" });
+if (process.argv[2] === "share") shareNoProxyWithRuntime(proxies);
+const answer = await proxiedFetch(proxies)("http://127.0.0.1:${site.port}/").then((r) => r.text(), (e) => "failed: " + e.message);
+console.log(answer);`,
+    );
+    const run = async (mode: string) => {
+      const child = Bun.spawn([process.execPath, script, mode], {
+        env: { PATH: process.env.PATH ?? "", HTTP_PROXY: "http://127.0.0.1:9" },
+        stdout: "pipe",
+      });
+      return (await new Response(child.stdout).text()).trim();
+    };
+    expect(await run("share")).toBe("direct");
+    // Without sharing the list, Bun sends the request to the (closed) proxy on its own.
+    expect(await run("keep")).toStartWith("failed: ");
+    site.stop(true);
+  });
+});
+
 describe("fetch through a CONNECT proxy", () => {
   test("https:// requests open a tunnel; a refusing proxy and a missing one are named", async () => {
     const dir = tempDir();

@@ -168,6 +168,18 @@ export function describeProxy(proxy: string): string {
   }
 }
 
+/**
+ * Bun's fetch also applies the environment's proxies by itself, to any request not given one,
+ * and cannot be told not to. Giving the process environment the full NO_PROXY list (settings.conf
+ * entries included) makes that built-in choice the same as `proxyFor`'s. Called once at start.
+ */
+export function shareNoProxyWithRuntime(config: ProxyConfig, env: Env = process.env): void {
+  if (config.noProxy.length === 0) return;
+  const list = config.noProxy.join(",");
+  env.NO_PROXY = list;
+  env.no_proxy = list;
+}
+
 /** The credentials inside the proxy URLs, for the logger's list of values never to print. */
 export function proxyCredentials(config: ProxyConfig): string[] {
   const found: string[] = [];
