@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startGitHttpServer } from "../bench/git-http-server.ts";
 import { getStatus } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
+import { runDoctor } from "../src/doctor/checks.ts";
 import { createEngine } from "../src/engine.ts";
 import { silentLogger } from "../src/log.ts";
 import {
@@ -27,7 +28,7 @@ import {
 import { parseSettings, SettingsError } from "../src/settings.ts";
 import { cli, GUIDE_TRACKING_FLAGS, startForges, startHttpsServer } from "./helpers/cli.ts";
 import { startTestProxy } from "./helpers/connect-proxy.ts";
-import { settingsText, testSettings } from "./helpers/settings.ts";
+import { settingsText, testSettings, writeSettings } from "./helpers/settings.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
 import { makeWorld, packageSpec } from "./helpers/world.ts";
@@ -317,5 +318,35 @@ describe("the CLI's pre-add checks through a proxy", () => {
     const bad = await add({ HTTPS_PROXY: "socks5://127.0.0.1:1080" });
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("HTTPS_PROXY (environment): must be an http:// or https:// proxy");
+  });
+});
+
+describe("doctor through a proxy", () => {
+  test("asks GitHub and Gitee through the proxy, names it, and skips it for NO_PROXY hosts", async () => {
+    const dir = tempDir();
+    const path = writeSettings(dir, {
+      GITHUB_API_URL: `"${world.github.url}"`,
+      GITEE_API_URL: `"${world.gitee.url}"`,
+    });
+    const proxy = await startTestProxy();
+    const withProxy = `http://doctor:d0ct0r-secret-pw@127.0.0.1:${proxy.port}`;
+    const lines = await runDoctor({ path, env: { HTTP_PROXY: withProxy } });
+    const text = lines.map((line) => `${line.level} ${line.subject}: ${line.detail}`).join("\n");
+    expect(text).toContain(
+      `ok proxy: https direct, http http://***@127.0.0.1:${proxy.port}, no proxy for (none)`,
+    );
+    expect(text).not.toContain("d0ct0r-secret-pw");
+    expect(proxy.forwarded.get(host(world.github.url))).toBeGreaterThan(0);
+    expect(proxy.forwarded.get(host(world.gitee.url))).toBeGreaterThan(0);
+    proxy.reset();
+    await runDoctor({ path, env: { HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" } });
+    expect(proxy.total()).toBe(0);
+    const bad = await runDoctor({ path, env: { HTTPS_PROXY: "socks5://127.0.0.1:1080" } });
+    expect(bad).toContainEqual({
+      level: "fail",
+      subject: "HTTPS_PROXY (environment)",
+      detail:
+        "must be an http:// or https:// proxy, got socks5:// (SOCKS proxies are not supported)",
+    });
   });
 });

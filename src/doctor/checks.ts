@@ -12,6 +12,15 @@ import { dirname } from "node:path";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { redactText } from "../log.ts";
 import {
+  NO_PROXIES,
+  type ProxyConfig,
+  ProxySettingError,
+  proxiedFetch,
+  proxyCredentials,
+  proxySummary,
+  resolveProxies,
+} from "../net/proxy.ts";
+import {
   type ParsedSettings,
   parseAssignments,
   parseSettings,
@@ -48,6 +57,8 @@ export interface DoctorOptions {
   now?: () => Date;
   /** Where git is looked for (`git` on PATH by default). */
   gitCommand?: string;
+  /** The environment the proxy variables come from; this process's by default. */
+  env?: Record<string, string | undefined>;
 }
 
 function line(level: CheckLevel, subject: string, detail: string): CheckLine {
@@ -83,7 +94,30 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
   lines.push(...databaseLines(settings.databasePath));
   lines.push(gitBaseLine(settings.gitBasePath));
   lines.push(gitLine(options.gitCommand ?? "git"));
-  const forges = await Promise.all([githubCheck(settings), giteeCheck(settings)]);
+  // The forges are asked the way the service asks them: through the same proxy, if any.
+  let proxies: ProxyConfig = NO_PROXIES;
+  try {
+    proxies = resolveProxies(settings, options.env ?? process.env);
+    if (proxies.https || proxies.http) {
+      const summary = proxySummary(proxies);
+      lines.push(
+        line(
+          "ok",
+          "proxy",
+          `https ${summary.https}, http ${summary.http}, no proxy for ${summary.noProxy}`,
+        ),
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof ProxySettingError)) throw error;
+    lines.push(line("fail", error.source, error.problem));
+  }
+  secrets.push(...proxyCredentials(proxies));
+  const viaProxy = proxiedFetch(proxies);
+  const forges = await Promise.all([
+    githubCheck(settings, viaProxy),
+    giteeCheck(settings, viaProxy),
+  ]);
   for (const forge of forges) {
     lines.push(...forge.lines.map((item) => ({ ...item, detail: safe(item.detail) })));
   }
@@ -310,10 +344,11 @@ interface ForgeResult {
 async function ask(
   url: string,
   headers: Record<string, string>,
+  fetchImpl: typeof fetch,
 ): Promise<{ response: Response; localDate: Date } | { error: string }> {
   const started = Date.now();
   try {
-    const response = await fetch(url, {
+    const response = await fetchImpl(url, {
       headers: { accept: "application/json", "user-agent": "patch-tracking-doctor", ...headers },
       signal: AbortSignal.timeout(FORGE_TIMEOUT_MS),
       redirect: "manual",
@@ -338,11 +373,13 @@ function budgetLine(subject: string, response: Response): CheckLine | null {
   return line("ok", subject, detail);
 }
 
-async function githubCheck(settings: Settings): Promise<ForgeResult> {
+async function githubCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
   const subject = "GITHUB_ACCESS_TOKEN";
-  const answer = await ask(`${settings.githubApiUrl}/user`, {
-    authorization: `token ${settings.githubAccessToken}`,
-  });
+  const answer = await ask(
+    `${settings.githubApiUrl}/user`,
+    { authorization: `token ${settings.githubAccessToken}` },
+    fetchImpl,
+  );
   const result: ForgeResult = { lines: [], serverDate: null, localDate: null, name: "GitHub" };
   if ("error" in answer) {
     result.lines.push(
@@ -381,13 +418,13 @@ async function githubCheck(settings: Settings): Promise<ForgeResult> {
   return result;
 }
 
-async function giteeCheck(settings: Settings): Promise<ForgeResult> {
+async function giteeCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
   const subject = "GITEE_ACCESS_TOKEN";
   const url = new URL(`${settings.giteeApiUrl}/user`);
   const headers: Record<string, string> = {};
   if (settings.giteeTokenInQuery) url.searchParams.set("access_token", settings.giteeAccessToken);
   else headers.authorization = `token ${settings.giteeAccessToken}`;
-  const answer = await ask(url.toString(), headers);
+  const answer = await ask(url.toString(), headers, fetchImpl);
   const result: ForgeResult = { lines: [], serverDate: null, localDate: null, name: "Gitee" };
   if ("error" in answer) {
     result.lines.push(
