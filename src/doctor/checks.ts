@@ -373,88 +373,88 @@ function budgetLine(subject: string, response: Response): CheckLine | null {
   return line("ok", subject, detail);
 }
 
-async function githubCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
-  const subject = "GITHUB_ACCESS_TOKEN";
-  const answer = await ask(
-    `${settings.githubApiUrl}/user`,
-    { authorization: `token ${settings.githubAccessToken}` },
-    fetchImpl,
-  );
-  const result: ForgeResult = { lines: [], serverDate: null, localDate: null, name: "GitHub" };
+/** How one forge's `GET /user` token check differs from the other's. */
+interface TokenCheck {
+  subject: string;
+  forge: string;
+  apiUrl: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The statuses that mean "this token is refused", and how to say so. */
+  refused(status: number): string | null;
+  /** What to say of the `x-oauth-scopes` header (null when absent). */
+  scopes(header: string | null): string;
+}
+
+async function tokenCheck(check: TokenCheck, fetchImpl: typeof fetch): Promise<ForgeResult> {
+  const { subject, forge } = check;
+  const answer = await ask(check.url, check.headers, fetchImpl);
+  const result: ForgeResult = { lines: [], serverDate: null, localDate: null, name: forge };
   if ("error" in answer) {
     result.lines.push(
-      line(
-        "fail",
-        subject,
-        `GitHub at ${settings.githubApiUrl} cannot be reached: ${answer.error}`,
-      ),
+      line("fail", subject, `${forge} at ${check.apiUrl} cannot be reached: ${answer.error}`),
     );
     return result;
   }
   const { response } = answer;
   result.serverDate = dateOf(response);
   result.localDate = answer.localDate;
-  if (response.status === 401) {
-    result.lines.push(line("fail", subject, "refused by GitHub (401 Bad credentials)"));
+  const refused = check.refused(response.status);
+  if (refused) {
+    result.lines.push(line("fail", subject, refused));
     return result;
   }
   if (!response.ok) {
     result.lines.push(
-      line("fail", subject, `GitHub answered HTTP ${response.status} to GET /user`),
+      line("fail", subject, `${forge} answered HTTP ${response.status} to GET /user`),
     );
     return result;
   }
   const body = (await response.json().catch(() => ({}))) as { login?: string };
-  const scopes = response.headers.get("x-oauth-scopes");
+  const scopes = check.scopes(response.headers.get("x-oauth-scopes"));
   result.lines.push(
-    line(
-      "ok",
-      subject,
-      `accepted by GitHub as ${body.login ?? "?"}; scopes: ${scopes === null ? "not reported (fine-grained token)" : scopes || "none (public data only)"}`,
-    ),
+    line("ok", subject, `accepted by ${forge} as ${body.login ?? "?"}; scopes: ${scopes}`),
   );
   const budget = budgetLine(subject, response);
   if (budget) result.lines.push(budget);
   return result;
 }
 
-async function giteeCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
-  const subject = "GITEE_ACCESS_TOKEN";
+function githubCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
+  return tokenCheck(
+    {
+      subject: "GITHUB_ACCESS_TOKEN",
+      forge: "GitHub",
+      apiUrl: settings.githubApiUrl,
+      url: `${settings.githubApiUrl}/user`,
+      headers: { authorization: `token ${settings.githubAccessToken}` },
+      refused: (status) => (status === 401 ? "refused by GitHub (401 Bad credentials)" : null),
+      scopes: (header) =>
+        header === null ? "not reported (fine-grained token)" : header || "none (public data only)",
+    },
+    fetchImpl,
+  );
+}
+
+function giteeCheck(settings: Settings, fetchImpl: typeof fetch): Promise<ForgeResult> {
   const url = new URL(`${settings.giteeApiUrl}/user`);
   const headers: Record<string, string> = {};
   if (settings.giteeTokenInQuery) url.searchParams.set("access_token", settings.giteeAccessToken);
   else headers.authorization = `token ${settings.giteeAccessToken}`;
-  const answer = await ask(url.toString(), headers, fetchImpl);
-  const result: ForgeResult = { lines: [], serverDate: null, localDate: null, name: "Gitee" };
-  if ("error" in answer) {
-    result.lines.push(
-      line("fail", subject, `Gitee at ${settings.giteeApiUrl} cannot be reached: ${answer.error}`),
-    );
-    return result;
-  }
-  const { response } = answer;
-  result.serverDate = dateOf(response);
-  result.localDate = answer.localDate;
-  if (response.status === 401 || response.status === 403) {
-    result.lines.push(line("fail", subject, `refused by Gitee (HTTP ${response.status})`));
-    return result;
-  }
-  if (!response.ok) {
-    result.lines.push(line("fail", subject, `Gitee answered HTTP ${response.status} to GET /user`));
-    return result;
-  }
-  const body = (await response.json().catch(() => ({}))) as { login?: string };
-  const scopes = response.headers.get("x-oauth-scopes");
-  result.lines.push(
-    line(
-      "ok",
-      subject,
-      `accepted by Gitee as ${body.login ?? "?"}; scopes: ${scopes ?? "not reported by Gitee (the token needs projects, pull_requests and issues)"}`,
-    ),
+  return tokenCheck(
+    {
+      subject: "GITEE_ACCESS_TOKEN",
+      forge: "Gitee",
+      apiUrl: settings.giteeApiUrl,
+      url: url.toString(),
+      headers,
+      refused: (status) =>
+        status === 401 || status === 403 ? `refused by Gitee (HTTP ${status})` : null,
+      scopes: (header) =>
+        header ?? "not reported by Gitee (the token needs projects, pull_requests and issues)",
+    },
+    fetchImpl,
   );
-  const budget = budgetLine(subject, response);
-  if (budget) result.lines.push(budget);
-  return result;
 }
 
 function dateOf(response: Response): Date | null {
