@@ -1,7 +1,7 @@
 /**
  * `npm run check:apply -- DIR`: reproduces `%prep` for every package repository in DIR (bare or
- * not, e.g. openEuler package repositories brought by the search tool's fetch into
- * /work/.mirror/<owner>+<pkg>/repo) and reports for how many the package's own patches apply on
+ * not, e.g. openEuler package repositories brought by the search tool's fetch, one folder
+ * `<owner>+<pkg>/repo` each) and reports for how many the package's own patches apply on
  * its archive the way %prep applies them. Exits 0 with a message when DIR is absent.
  *
  * Categories: `ok`; `absent` (no spec, or the archive is not in the repository — large archives

@@ -117,7 +117,7 @@ describe("a good installation", () => {
 describe("broken installations", () => {
   test("refused tokens, a mismatched key, a newer database, an unwritable git folder: fail lines, exit 1", async () => {
     const { dir, path } = installation({
-      GITHUB_ACCESS_TOKEN: '"ghp_wrongwrongwrongwrong0123"',
+      GITHUB_ACCESS_TOKEN: '"refused-test-github-token-0123"',
       GITEE_ACCESS_TOKEN: '"gitee-wrong-token-0123456789"',
     });
     const other = makeSelfSignedCert(tempDir(), 2048, "other");
@@ -126,7 +126,7 @@ describe("broken installations", () => {
       KEY_FILE: `"${other.key}"`,
       GITHUB_API_URL: `"${github.url}"`,
       GITEE_API_URL: `"${gitee.url}"`,
-      GITHUB_ACCESS_TOKEN: '"ghp_wrongwrongwrongwrong0123"',
+      GITHUB_ACCESS_TOKEN: '"refused-test-github-token-0123"',
       GITEE_ACCESS_TOKEN: '"gitee-wrong-token-0123456789"',
       GIT_BASE_PATH: `"${join(dir, "settings.conf")}"`,
     });
@@ -135,7 +135,7 @@ describe("broken installations", () => {
     db.close();
     const result = await cli(["doctor", "--config", path]);
     expect(result.code).toBe(1);
-    expect(result.out).not.toContain("ghp_wrongwrongwrongwrong0123");
+    expect(result.out).not.toContain("refused-test-github-token-0123");
     expect(result.out).not.toContain("gitee-wrong-token-0123456789");
     expect(result.out).toContain(
       "fail GITHUB_ACCESS_TOKEN: refused by GitHub (401 Bad credentials)",
