@@ -25,12 +25,20 @@ import {
   proxyFor,
   resolveProxies,
 } from "../src/net/proxy.ts";
+import { Scanner } from "../src/scan/scheduler.ts";
+import { createGithubUpstream } from "../src/scan/upstream/github.ts";
 import { parseSettings, SettingsError } from "../src/settings.ts";
 import { cli, GUIDE_TRACKING_FLAGS, startForges, startHttpsServer } from "./helpers/cli.ts";
 import { startTestProxy } from "./helpers/connect-proxy.ts";
-import { settingsText, testSettings, writeSettings } from "./helpers/settings.ts";
+import {
+  settingsText,
+  TEST_GITHUB_TOKEN,
+  testSettings,
+  writeSettings,
+} from "./helpers/settings.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { makeSelfSignedCert } from "./helpers/tls.ts";
+import { waitFor } from "./helpers/wait.ts";
 import { makeWorld, packageSpec } from "./helpers/world.ts";
 
 const noSettings = { proxy: null, noProxy: null };
@@ -272,6 +280,109 @@ describe("the service through a proxy", () => {
     expect(world.github.requests.length + gitServer.requests.length).toBe(0);
     const status = getStatus(world.db, `src-openeuler/viagithub${packages}`, "master");
     expect(status?.lastError).toContain("proxy http://***@127.0.0.1:9");
+  });
+});
+
+describe("a refusing proxy is an outage of the forge behind it", () => {
+  test("GitHub's breaker opens, trackings wait without requests, and all come back when it serves again", async () => {
+    // GitHub is reached over https, as in production, so the proxy is asked for CONNECT tunnels.
+    const cert = makeSelfSignedCert(tempDir());
+    const front = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert: Bun.file(cert.cert), key: Bun.file(cert.key) },
+      async fetch(request) {
+        const url = new URL(request.url);
+        return fetch(`${world.github.url}${url.pathname}${url.search}`, {
+          method: request.method,
+          headers: request.headers,
+          body: request.method === "GET" ? undefined : await request.arrayBuffer(),
+        });
+      },
+    });
+    const proxy = await startTestProxy();
+    const trustFront: typeof fetch = Object.assign(
+      (input: string | URL | Request, init?: RequestInit) =>
+        fetch(input, { ...init, tls: { rejectUnauthorized: false } } as RequestInit),
+      { preconnect: fetch.preconnect },
+    );
+    const github = createGithubUpstream({
+      baseUrl: `https://127.0.0.1:${front.port}`,
+      token: TEST_GITHUB_TOKEN,
+      log: silentLogger,
+      timeoutMs: 2000,
+      retryAfterBaseValue: 5,
+      fetch: proxiedFetch({ https: proxy.url, http: null, noProxy: [] }, trustFront),
+    });
+    world.db.run("UPDATE tracking SET enabled = 0");
+    const head = await world.upstream.head();
+    const names = Array.from({ length: 12 }, (_, i) => `src-openeuler/behindproxy${i}`);
+    for (const repo of names) {
+      upsertTracking(world.db, {
+        version_control: "github",
+        scm_repo: "up/stream",
+        scm_branch: "main",
+        scm_commit: head,
+        repo,
+        branch: "master",
+        enabled: true,
+      });
+    }
+    const scanner = new Scanner({
+      runBackoff: () => 0,
+      db: world.db,
+      log: silentLogger,
+      forge: world.forge,
+      upstreams: { github, git: github },
+      intervalSeconds: 3600,
+      concurrency: 4,
+      retryBaseMs: 60_000,
+      breaker: { threshold: 3, probeBaseMs: 300, probeMaxMs: 1200 },
+    });
+    const lastOutcomes = () =>
+      names.map((repo) => getStatus(world.db, repo, "master")?.lastOutcome ?? "none");
+    try {
+      expect((await scanner.scanAll()).outcomes).toEqual({ unchanged: 12 });
+      expect(proxy.total()).toBeGreaterThan(0);
+
+      proxy.refuse(true);
+      const first = await scanner.scanAll();
+      const outage = scanner.state().breakers.find((view) => view.forge === "github");
+      expect(outage?.state).toBe("open");
+      expect(outage?.lastError).toContain(`proxy ${proxy.url} refused to open a tunnel`);
+      // The trackings whose failures revealed the outage may have failed; all the others wait.
+      expect(first.outcomes.waiting ?? 0).toBeGreaterThanOrEqual(12 - 2);
+      expect(lastOutcomes().every((outcome) => outcome === "waiting")).toBe(true);
+      expect(getStatus(world.db, names[11] ?? "", "master")?.lastError).toMatch(
+        /^github unreachable since \d{4}-/,
+      );
+      // Held trackings send nothing: what reaches the proxy is bounded by the probes, not by
+      // the number of trackings.
+      const refusedInPass = proxy.refused;
+      expect(refusedInPass).toBeLessThan(names.length);
+      expect((await scanner.scanAll()).outcomes).toEqual({ waiting: 12 });
+      expect(proxy.refused).toBe(refusedInPass);
+      expect(world.gitee.writes()).toEqual([]);
+
+      proxy.refuse(false);
+      const since = new Date().toISOString();
+      await waitFor(
+        () =>
+          names.every((repo) => {
+            const status = getStatus(world.db, repo, "master");
+            return status?.lastOutcome === "unchanged" && (status.lastScanAt ?? "") >= since;
+          }),
+        15_000,
+        "every tracking scanned again through the proxy",
+      );
+      expect(scanner.state().breakers.find((view) => view.forge === "github")?.state).not.toBe(
+        "open",
+      );
+    } finally {
+      await scanner.stop();
+      front.stop(true);
+      world.db.run("UPDATE tracking SET enabled = 0 WHERE repo LIKE 'src-openeuler/behindproxy%'");
+    }
   });
 });
 

@@ -22,7 +22,11 @@ export interface TestProxy {
   authorizations: string[];
   /** Total tunnels plus forwarded requests. */
   total(): number;
-  /** Answer every CONNECT and request with 403 from now on (or serve again). */
+  /**
+   * Answer every CONNECT and request with 403 from now on (or serve again). Turning refusal on
+   * also closes the open connections, as a proxy restarted with a deny-all policy would: kept-alive
+   * tunnels would otherwise still carry requests.
+   */
   refuse(on: boolean): void;
   reset(): void;
   stop(): Promise<void>;
@@ -130,6 +134,7 @@ export async function startTestProxy(options: { credentials?: string } = {}): Pr
       [...proxy.tunnels.values(), ...proxy.forwarded.values()].reduce((a, b) => a + b, 0),
     refuse(on) {
       refusing = on;
+      if (on) for (const socket of sockets) socket.destroy();
     },
     reset() {
       proxy.tunnels.clear();
