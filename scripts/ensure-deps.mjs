@@ -2,7 +2,7 @@
 // missing, and the Debian tools the tests use (git, rpmspec, openssl, ...) when asked to.
 // Runs under plain Node, before Bun exists.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,9 +18,29 @@ function works(command, args) {
   return result.status === 0;
 }
 
+/**
+ * Packages package-lock.json asks for that node_modules lacks, or holds at another version (npm
+ * records what it installed in node_modules/.package-lock.json): after a `git pull` that adds
+ * or bumps a dependency, the next start installs it instead of failing on an import.
+ */
+function missingPackages() {
+  const read = (file) => JSON.parse(readFileSync(join(root, file), "utf8")).packages ?? {};
+  let installed;
+  try {
+    installed = read("node_modules/.package-lock.json");
+  } catch {
+    return ["(no node_modules/.package-lock.json)"];
+  }
+  return Object.entries(read("package-lock.json"))
+    .filter(([path, meta]) => path !== "" && !meta.optional)
+    .filter(([path, meta]) => installed[path]?.version !== meta.version)
+    .map(([path]) => path.replace(/^node_modules\//, ""));
+}
+
 export function ensureNodeModules() {
-  if (existsSync(bun) && works(bun, ["--version"])) return;
-  say("installing npm dependencies (npm ci)");
+  const missing = existsSync(bun) && works(bun, ["--version"]) ? missingPackages() : ["bun"];
+  if (missing.length === 0) return;
+  say(`installing npm dependencies (npm ci): ${missing.slice(0, 5).join(", ")} missing or outdated`);
   execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (!works(bun, ["--version"])) {
     // npm may skip the bun package's install script; it only links the platform binary.
