@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { MAX_BODY_BYTES } from "../src/app.ts";
 import { startEngineServer } from "./helpers/engine-server.ts";
 import { basicAuth } from "./helpers/settings.ts";
+import { TRACKING_FIELDS } from "./helpers/tracking-fields.ts";
 import { makeWorld } from "./helpers/world.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
@@ -85,16 +86,6 @@ const hugeNumber = fc.constantFrom(
 /** Any JSON value of any type, as text. */
 const jsonText = fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value) ?? "null");
 
-const trackingFields = [
-  "version_control",
-  "scm_repo",
-  "scm_branch",
-  "scm_commit",
-  "repo",
-  "branch",
-  "enabled",
-] as const;
-
 /** A tracking body with some fields replaced by anything at all. */
 const mutatedTracking = fc
   .record({
@@ -108,7 +99,7 @@ const mutatedTracking = fc
     extra: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }))),
   })
   .chain((record) =>
-    fc.subarray([...trackingFields]).map((kept) => {
+    fc.subarray([...TRACKING_FIELDS]).map((kept) => {
       const body: Record<string, unknown> = {};
       for (const field of kept) body[field] = record[field];
       if (record.extra) Object.assign(body, record.extra);
@@ -118,7 +109,7 @@ const mutatedTracking = fc
 
 /** The same key twice, with values of different types. */
 const duplicateKeys = fc
-  .tuple(fc.constantFrom(...trackingFields), jsonText, jsonText)
+  .tuple(fc.constantFrom(...TRACKING_FIELDS), jsonText, jsonText)
   .map(
     ([key, first, second]) =>
       `{"version_control":"github","scm_repo":"o/r","scm_branch":"m","repo":"a/b","branch":"x","enabled":true,${JSON.stringify(key)}:${first},${JSON.stringify(key)}:${second}}`,
@@ -132,7 +123,7 @@ const deepNesting = fc
   });
 
 const hugeNumbers = fc
-  .tuple(fc.constantFrom(...trackingFields), hugeNumber)
+  .tuple(fc.constantFrom(...TRACKING_FIELDS), hugeNumber)
   .map(([key, number]) => `{"${key}":${number}}`);
 
 /** Bytes that are not valid UTF-8, inside or instead of JSON. */

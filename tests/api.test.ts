@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { startTestServer } from "./helpers/test-server.ts";
+import { TRACKING_FIELDS } from "./helpers/tracking-fields.ts";
 
 const server = startTestServer();
 
@@ -38,17 +39,7 @@ describe("POST /tracking", () => {
     });
     const list = await json(await server.call("/tracking"));
     expect(list.data).toEqual([{ ...item, scm_commit: null }]);
-    expect(Object.keys(list.data[0]).sort()).toEqual(
-      [
-        "branch",
-        "enabled",
-        "repo",
-        "scm_branch",
-        "scm_commit",
-        "scm_repo",
-        "version_control",
-      ].sort(),
-    );
+    expect(Object.keys(list.data[0]).sort()).toEqual([...TRACKING_FIELDS].sort());
   });
 
   test("upserts on (repo, branch) and keeps scm_commit when an update omits it", async () => {
@@ -228,15 +219,7 @@ describe("service endpoints", () => {
     );
     const post = doc.paths["/tracking"].post;
     const schema = JSON.stringify(post);
-    for (const field of [
-      "version_control",
-      "scm_repo",
-      "scm_branch",
-      "scm_commit",
-      "repo",
-      "branch",
-      "enabled",
-    ]) {
+    for (const field of TRACKING_FIELDS) {
       expect(schema).toContain(field);
     }
     const page = await server.call("/openapi");

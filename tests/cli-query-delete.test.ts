@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { insertIssue } from "../src/db/issues.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { cli, startHttpsServer } from "./helpers/cli.ts";
+import { TRACKING_FIELDS } from "./helpers/tracking-fields.ts";
 
 const server = startHttpsServer();
 const connection = ["--server", server.hostPort, "--ca", server.cert.cert];
@@ -62,15 +63,7 @@ describe("query", () => {
     const lines = result.out.trimEnd().split("\n");
     expect(lines).toHaveLength(4);
     const header = lines[0]!;
-    expect(header.trim().split(/\s+/)).toEqual([
-      "version_control",
-      "scm_repo",
-      "scm_branch",
-      "scm_commit",
-      "repo",
-      "branch",
-      "enabled",
-    ]);
+    expect(header.trim().split(/\s+/)).toEqual([...TRACKING_FIELDS]);
     expect(lines.slice(1).map((line) => line.split(/\s+/)[0])).toEqual(["1", "2", "3"]);
     expect(lines[2]).toContain(LONG_URL);
     expect(lines[2]).toContain("0123456789abcdef0123456789abcdef01234567");

@@ -21,6 +21,7 @@ import { cli } from "./helpers/cli.ts";
 import { startEngineServer } from "./helpers/engine-server.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { startTestServer } from "./helpers/test-server.ts";
+import { TRACKING_FIELDS } from "./helpers/tracking-fields.ts";
 import { makeWorld, packageSpec, UPSTREAM } from "./helpers/world.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -212,17 +213,7 @@ describe("PUT and GET /tracking/filters", () => {
       data: { include_paths: ["lib/**"] },
     });
     const rows = ((await (await server.call("/tracking")).json()) as any).data;
-    expect(Object.keys(rows[0]).sort()).toEqual(
-      [
-        "branch",
-        "enabled",
-        "repo",
-        "scm_branch",
-        "scm_commit",
-        "scm_repo",
-        "version_control",
-      ].sort(),
-    );
+    expect(Object.keys(rows[0]).sort()).toEqual([...TRACKING_FIELDS].sort());
     expect(await put({})).toMatchObject({ code: "2001", data: {} });
     expect(getFilters(server.db, "src-openeuler/pkg", "master")).toEqual({});
   });

@@ -7,6 +7,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { serviceFor } from "./helpers/service.ts";
 import { TEST_GITEE_TOKEN, TEST_GITHUB_TOKEN } from "./helpers/settings.ts";
+import { TRACKING_FIELDS } from "./helpers/tracking-fields.ts";
 import { waitFor } from "./helpers/wait.ts";
 import { makeWorld } from "./helpers/world.ts";
 
@@ -188,15 +189,7 @@ describe("service lifecycle", () => {
     expect(item.status.lastOutcome).toMatch(/proposed|unchanged/);
     expect(item.lastRun.issueUrl).toContain("/issues/");
     expect(item.lastRun.pullUrl).toContain("/pulls/");
-    expect(Object.keys(item.tracking).sort()).toEqual([
-      "branch",
-      "enabled",
-      "repo",
-      "scm_branch",
-      "scm_commit",
-      "scm_repo",
-      "version_control",
-    ]);
+    expect(Object.keys(item.tracking).sort()).toEqual([...TRACKING_FIELDS].sort());
     const metrics = await (await service.call("/metrics")).text();
     expect(metrics).toMatch(/patch_tracking_publish_runs_total\{outcome="done"\} 1/);
     expect(metrics).toMatch(
