@@ -4,6 +4,8 @@
  * log of the requests. Many repository paths may map onto one directory on disk, so thousands of
  * distinct upstream URLs cost a handful of real repositories.
  */
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { spawn } from "bun";
 
 export interface GitHttpRequest {
@@ -24,6 +26,14 @@ export interface GitHttpServerOptions {
   resolve(name: string): string | null;
   /** Milliseconds every request waits before it is handled; default 0. */
   latencyMs?: number;
+  /**
+   * Serve a repeated ref advertisement (`GET …/info/refs`) from memory while the repository's
+   * refs are unchanged, as a busy forge does, so the bench measures the client and not
+   * thousands of `http-backend` start-ups on the same 2 CPUs.
+   */
+  cacheAdvertisements?: boolean;
+  /** Called with +1 when a request starts and −1 when it is answered (concurrency probes). */
+  onRequest?(delta: 1 | -1): void;
 }
 
 /** Splits CGI output into status, headers and body (`Status:` header, blank line, bytes). */
@@ -48,7 +58,32 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
   const requests: GitHttpRequest[] = [];
   const latencyMs = options.latencyMs ?? 0;
 
+  const advertisements = new Map<
+    string,
+    { stamp: string; status: number; body: Uint8Array; headers: Headers }
+  >();
+  /** Changes whenever a ref of `dir` is written (loose refs are renamed into place). */
+  function refsStamp(dir: string): string {
+    const mtime = (path: string) => {
+      try {
+        return statSync(path).mtimeMs;
+      } catch {
+        return 0;
+      }
+    };
+    return `${mtime(join(dir, "refs", "heads"))}:${mtime(join(dir, "packed-refs"))}`;
+  }
+
   async function handle(request: Request): Promise<Response> {
+    options.onRequest?.(1);
+    try {
+      return await answer(request);
+    } finally {
+      options.onRequest?.(-1);
+    }
+  }
+
+  async function answer(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const record: GitHttpRequest = { method: request.method, path: url.pathname, status: 0 };
     requests.push(record);
@@ -59,6 +94,15 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
       record.status = 404;
       return new Response("not found\n", { status: 404 });
     }
+    const cacheKey = `${dir}\n${url.search}\n${request.headers.get("git-protocol") ?? ""}`;
+    const cacheable =
+      options.cacheAdvertisements && request.method === "GET" && match[2] === "/info/refs";
+    const cached = cacheable ? advertisements.get(cacheKey) : undefined;
+    if (cached && cached.stamp === refsStamp(dir)) {
+      record.status = cached.status;
+      return new Response(cached.body, { status: cached.status, headers: cached.headers });
+    }
+    const stamp = refsStamp(dir);
     const body =
       request.method === "POST" ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
     const proc = spawn(["git", "http-backend"], {
@@ -85,6 +129,11 @@ export function startGitHttpServer(options: GitHttpServerOptions): GitHttpServer
     await proc.exited;
     const response = cgiResponse(output);
     record.status = response.status;
+    if (cacheable && response.status === 200) {
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      advertisements.set(cacheKey, { stamp, status: 200, body: bytes, headers: response.headers });
+      return new Response(bytes, { status: 200, headers: response.headers });
+    }
     return response;
   }
 

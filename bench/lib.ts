@@ -252,3 +252,47 @@ export async function seedDatabase(path: string, rows: readonly BenchTracking[])
   })();
   db.close();
 }
+
+/**
+ * A new database file exactly as the previous service left it: only its two tables, `id` never
+ * set (NULL), rows in insertion order. Starting the service on it runs every migration.
+ */
+export async function seedOriginalDatabase(
+  path: string,
+  rows: readonly BenchTracking[],
+): Promise<void> {
+  const { Database } = await import("bun:sqlite");
+  const db = new Database(path, { create: true });
+  db.run(`CREATE TABLE tracking (
+    id INTEGER,
+    version_control VARCHAR(80),
+    scm_repo VARCHAR(80),
+    scm_branch VARCHAR(80),
+    scm_commit VARCHAR(80),
+    repo VARCHAR(80) NOT NULL,
+    branch VARCHAR(80) NOT NULL,
+    enabled BOOLEAN,
+    PRIMARY KEY (repo, branch)
+  )`);
+  db.run(`CREATE TABLE issue (
+    issue VARCHAR(80) NOT NULL,
+    repo VARCHAR(80),
+    branch VARCHAR(80),
+    PRIMARY KEY (issue)
+  )`);
+  const insert = db.prepare("INSERT INTO tracking VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const row of rows) {
+      insert.run(
+        row.version_control,
+        row.scm_repo,
+        row.scm_branch,
+        row.scm_commit ?? "",
+        row.repo,
+        row.branch,
+        row.enabled ? 1 : 0,
+      );
+    }
+  })();
+  db.close();
+}

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs each benchmark as a child process (scan cost, fleet plan cost, API throughput,
- * footprint), passes `--quick` and other flags on, shows their output as it comes, reads the
+ * footprint, scale), passes `--quick` and other flags on, shows their output as it comes, reads the
  * `BENCH_RESULT` line each prints last, and ends with one table: target, measured, pass.
  * `--only scan-cost,footprint` runs a subset. Exit code 0 even when targets are missed (the
  * table says so); 1 when a bench could not run.
@@ -18,7 +18,7 @@ import {
   table,
 } from "./lib.ts";
 
-const BENCHES = ["scan-cost", "plan-cost", "api-throughput", "footprint"];
+const BENCHES = ["scan-cost", "plan-cost", "api-throughput", "footprint", "scale"];
 const only = flagValue("--only")?.split(",");
 const selected = BENCHES.filter((name) => !only || only.includes(name));
 const passOn = process.argv.slice(2).filter((arg, i, all) => {

@@ -122,7 +122,7 @@ export interface TrackingOverview {
   filters: TrackingFilters;
 }
 
-interface OverviewRow extends Omit<TrackingRow, "id"> {
+export interface OverviewRow extends Omit<TrackingRow, "id"> {
   last_scan_at: string | null;
   last_outcome: string | null;
   last_error: string | null;
@@ -147,21 +147,10 @@ interface OverviewRow extends Omit<TrackingRow, "id"> {
 }
 
 /**
- * Every tracking (optionally filtered) with status, open run and newest finished run, failing
- * ones first. One query, so it stays fast with tens of thousands of trackings.
+ * The columns and joins of an overview row: the tracking `t` with its status `s`, its open run `o`
+ * and its newest finished run `d`. Callers add their WHERE, ORDER BY and LIMIT.
  */
-export function listOverview(
-  db: Database,
-  filter: { repo?: string; branch?: string; failing?: boolean } = {},
-): TrackingOverview[] {
-  const where = whereEquals(
-    { repo: filter.repo, branch: filter.branch },
-    { repo: "t.repo", branch: "t.branch" },
-    filter.failing ? ["(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)"] : [],
-  );
-  const rows = db
-    .query<OverviewRow, Record<string, string | number>>(
-      `SELECT t.version_control, t.scm_repo, t.scm_branch, t.scm_commit, t.repo, t.branch, t.enabled,
+export const OVERVIEW_SELECT = `SELECT t.version_control, t.scm_repo, t.scm_branch, t.scm_commit, t.repo, t.branch, t.enabled,
               s.last_scan_at, s.last_outcome, s.last_error, s.last_success_at, s.upstream_head,
               o.id AS open_id, o.work_branch AS open_work_branch, o.step AS open_step,
               o.attempts AS open_attempts, o.last_error AS open_error,
@@ -176,12 +165,38 @@ export function listOverview(
        LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
        LEFT JOIN publish_run d ON d.id = (
          SELECT id FROM publish_run WHERE repo = t.repo AND branch = t.branch AND state = 'done'
-         ORDER BY id DESC LIMIT 1)
-       ${where.sql}
-       ORDER BY (s.last_outcome IN ('failed', 'diverged')) DESC, (o.id IS NOT NULL) DESC, t.repo, t.branch`,
+         ORDER BY id DESC LIMIT 1)`;
+
+/**
+ * Overview order: failing first, then those with an open run, then by repo and branch (a tracking
+ * never scanned has no status row: it counts as not failing, not as a NULL sorted apart).
+ */
+export const OVERVIEW_ORDER =
+  "COALESCE(s.last_outcome IN ('failed', 'diverged'), 0) DESC, (o.id IS NOT NULL) DESC, t.repo, t.branch";
+
+/**
+ * Every tracking (optionally filtered) with status, open run and newest finished run, failing
+ * ones first. One query; for one page of many trackings see `overview-pages.ts`.
+ */
+export function listOverview(
+  db: Database,
+  filter: { repo?: string; branch?: string; failing?: boolean } = {},
+): TrackingOverview[] {
+  const where = whereEquals(
+    { repo: filter.repo, branch: filter.branch },
+    { repo: "t.repo", branch: "t.branch" },
+    filter.failing ? ["(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)"] : [],
+  );
+  return db
+    .query<OverviewRow, Record<string, string | number>>(
+      `${OVERVIEW_SELECT}${where.sql} ORDER BY ${OVERVIEW_ORDER}`,
     )
-    .all(where.params);
-  return rows.map((row) => ({
+    .all(where.params)
+    .map(toOverview);
+}
+
+export function toOverview(row: OverviewRow): TrackingOverview {
+  return {
     tracking: toTracking(row),
     status: {
       lastScanAt: row.last_scan_at,
@@ -218,7 +233,7 @@ export function listOverview(
       include_paths: row.filter_include_paths,
       exclude_paths: row.filter_exclude_paths,
     }),
-  }));
+  };
 }
 
 /** Patches (non-empty commits of finished runs) proposed per UTC day, for the last `days` days. */

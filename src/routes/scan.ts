@@ -5,6 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
+import { OVERVIEW_STATES, overviewPage } from "../db/overview-pages.ts";
 import { listOverview } from "../db/status.ts";
 import { listTrackings } from "../db/trackings.ts";
 import { ServiceError } from "../errors.ts";
@@ -16,6 +17,10 @@ import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { authPlugin } from "./auth.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { badParameters, envelope, ResponseCode, serviceFailure, success } from "./envelope.ts";
+
+/** Rows of one `/tracking/status` page unless `per_page` says otherwise, and its ceiling. */
+export const STATUS_PAGE_SIZE = 100;
+export const MAX_STATUS_PAGE_SIZE = 1000;
 
 export interface ScanRoutesDeps {
   db: Database;
@@ -45,9 +50,34 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
           }
           failing = ["true", "True", "1"].includes(query.failing);
         }
+        const paged =
+          query.page !== undefined ||
+          query.per_page !== undefined ||
+          query.state !== undefined ||
+          query.search !== undefined;
+        if (!paged) {
+          return success({
+            scanner: scanner.state(),
+            trackings: listOverview(db, { repo: query.repo, branch: query.branch, failing }),
+          });
+        }
+        const page = query.page ?? 1;
+        const perPage = query.per_page ?? STATUS_PAGE_SIZE;
+        const result = overviewPage(db, {
+          repo: query.repo,
+          branch: query.branch,
+          search: query.search,
+          state: query.state,
+          priorityOnly: failing,
+          offset: (page - 1) * perPage,
+          limit: perPage,
+        });
         return success({
           scanner: scanner.state(),
-          trackings: listOverview(db, { repo: query.repo, branch: query.branch, failing }),
+          trackings: result.items,
+          page,
+          per_page: perPage,
+          total: result.total,
         });
       },
       {
@@ -56,13 +86,33 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
             repo: t.Optional(text("repo")),
             branch: t.Optional(text("branch")),
             failing: t.Optional(t.String()),
+            page: t.Optional(
+              t.Numeric({ minimum: 1, multipleOf: 1, error: "page must be a whole number from 1" }),
+            ),
+            per_page: t.Optional(
+              t.Numeric({
+                minimum: 1,
+                maximum: MAX_STATUS_PAGE_SIZE,
+                multipleOf: 1,
+                error: `per_page must be a whole number from 1 to ${MAX_STATUS_PAGE_SIZE}`,
+              }),
+            ),
+            state: t.Optional(
+              t.Union(
+                OVERVIEW_STATES.map((name) => t.Literal(name)),
+                { error: `state must be one of ${OVERVIEW_STATES.join(", ")}` },
+              ),
+            ),
+            search: t.Optional(
+              t.String({ maxLength: MAX_FIELD_LENGTH, error: "search must be text" }),
+            ),
           },
           { additionalProperties: false },
         ),
         detail: {
           summary: "Scan status of each tracking",
           description:
-            "Last scan time, outcome and error, the open publish run and the newest issue/pull request; failing trackings first.",
+            "Last scan time, outcome and error, the open publish run and the newest issue/pull request; failing trackings first. With page, per_page (default 100, at most 1000), state or search: one page, and its total.",
         },
       },
     )

@@ -1,0 +1,423 @@
+/**
+ * Whole-distribution scale: the compiled service with 200,000 trackings (src-openeuler has about
+ * 11,500 package repositories × 16 branches), against the GitHub and Gitee emulators answering
+ * after a fixed latency (default 50 ms):
+ *
+ * - start-up with a database written by the previous service (its two tables, ids NULL), so the
+ *   first start runs every migration; then a second start of the migrated file;
+ * - the boot scan and a later idle scan (nothing changed): rate-limited requests per 50
+ *   trackings, wall time, RSS idle and peak (scan memory per tracking);
+ * - `GET /tracking` of all rows: time and peak RSS with 1 and with 8 concurrent readers;
+ * - `GET /tracking/status` and the status page at that size: one page, deep and filtered;
+ * - `patch-tracking-cli query` of all rows; the database file size;
+ * - a scan where 1 % of the trackings changed (5 new commits each, proposed to Gitee);
+ * - git upstreams: `--git N` distinct URLs on one smart-HTTP host, idle-scanned.
+ *
+ * The binary is `dist/patch-tracking` (`npm run build`), or `--binary PATH` (e.g. a build of an
+ * earlier commit, for before/after figures in the same run). Requests the binary does not know
+ * (an older build) are reported as such, not counted as failures.
+ *
+ * Usage: `bun bench/scale.ts [--rows 200000] [--git 10000] [--latency 50] [--binary PATH]
+ *   [--changed-every 100] [--no-changed] [--quick]`
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawn, spawnSync } from "bun";
+import { startGiteeEmulator } from "../tests/emulators/gitee.ts";
+import { startGithubEmulator } from "../tests/emulators/github.ts";
+import { TEST_GITHUB_TOKEN } from "../tests/helpers/settings.ts";
+import { tempDir } from "../tests/helpers/temp.ts";
+import { startGitHttpServer } from "./git-http-server.ts";
+import {
+  addCommits,
+  type BenchTracking,
+  benchSettings,
+  flagValue,
+  fmt,
+  log,
+  makeRepo,
+  mb,
+  median,
+  packageSpec,
+  procStatusKb,
+  quick,
+  type ResultRow,
+  ROOT,
+  type RunningServer,
+  report,
+  resetPeakRss,
+  seedOriginalDatabase,
+  startServer,
+  table,
+} from "./lib.ts";
+
+const ROWS = Number(flagValue("--rows") ?? (quick ? 20_000 : 200_000));
+const GIT_URLS = Number(flagValue("--git") ?? (quick ? 1000 : 10_000));
+const LATENCY_MS = Number(flagValue("--latency") ?? 50);
+const CHANGE_EVERY = Number(flagValue("--changed-every") ?? 100);
+const WITH_CHANGED = !process.argv.includes("--no-changed");
+const READERS = 8;
+const NEW_COMMITS = 5;
+const SCAN_TIMEOUT_MS = 30 * 60_000;
+const k = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+function binaryPath(): string {
+  const given = flagValue("--binary");
+  const path = given ?? join(ROOT, "dist", "patch-tracking");
+  if (!existsSync(path)) {
+    if (given) throw new Error(`--binary ${given}: no such file`);
+    log("building dist/ (npm run build)");
+    const built = spawnSync([process.execPath, join(ROOT, "scripts", "build.ts")], {
+      cwd: ROOT,
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    if (built.exitCode !== 0) throw new Error("npm run build failed");
+  }
+  return path;
+}
+
+interface ScanSummary {
+  startedAt: string;
+  finishedAt: string;
+  outcomes: Record<string, number>;
+}
+
+async function scannerState(server: { url: string }) {
+  const response = await fetch(`${server.url}/tracking/status?repo=bench%2Fnone`);
+  const body = (await response.json()) as {
+    data: { scanner: { scanning: boolean; lastScan: ScanSummary | null } };
+  };
+  return body.data.scanner;
+}
+
+async function waitForScan(server: { url: string }, previous: string | null) {
+  const started = Date.now();
+  for (;;) {
+    const state = await scannerState(server);
+    if (!state.scanning && state.lastScan && state.lastScan.startedAt !== previous) {
+      return state.lastScan;
+    }
+    if (Date.now() - started > SCAN_TIMEOUT_MS) throw new Error("scan did not finish in time");
+    await Bun.sleep(200);
+  }
+}
+
+async function triggerScan(server: RunningServer): Promise<ScanSummary> {
+  const before = (await scannerState(server)).lastScan?.startedAt ?? null;
+  const response = await server.call("/tracking/scan", { method: "POST", auth: true });
+  if (!response.ok) throw new Error(`POST /tracking/scan answered ${response.status}`);
+  return waitForScan(server, before);
+}
+
+const wallS = (s: ScanSummary) => (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000;
+const isTokenCheck = (path: string) => path === "/user" || path.endsWith("/api/v5/user");
+
+/** Milliseconds from spawning `binary` to its first 200 on /health; the process is left running. */
+async function timedStart(binary: string, dir: string, extra: Record<string, string | number>) {
+  const { config, url } = await benchSettings(dir, extra);
+  const started = performance.now();
+  const proc = spawn([binary, "--config", config], {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (proc.exitCode !== null) throw new Error(`${binary} exited with ${proc.exitCode}`);
+    if (performance.now() - started > 120_000) throw new Error("no /health in 120 s");
+    await Bun.sleep(5);
+  }
+  return { proc, url, ms: performance.now() - started };
+}
+
+/** Reads an answer to the end without keeping it: bytes and wall milliseconds. */
+async function drain(url: string): Promise<{ bytes: number; ms: number; status: number }> {
+  const started = performance.now();
+  const response = await fetch(url);
+  let bytes = 0;
+  for await (const chunk of response.body ?? []) bytes += (chunk as Uint8Array).length;
+  return { bytes, ms: performance.now() - started, status: response.status };
+}
+
+/** Median of a few timed GETs of `path`, with the answer's size and 2001/200 check. */
+async function timeGet(server: RunningServer, path: string, runs = 5) {
+  const times: number[] = [];
+  let bytes = 0;
+  let ok = true;
+  for (let i = 0; i < runs + 1; i++) {
+    const result = await drain(`${server.url}${path}`);
+    if (i > 0) times.push(result.ms);
+    bytes = result.bytes;
+    ok &&= result.status === 200;
+  }
+  let code = "";
+  if (path.startsWith("/tracking")) {
+    const body = (await (await server.call(path)).json()) as { code: string };
+    code = body.code;
+    ok &&= code === "2001";
+  }
+  return { ms: median(times), bytes, ok, code };
+}
+
+const binary = binaryPath();
+const cli = join(binary, "..", "patch-tracking-cli");
+const rows: ResultRow[] = [];
+const dir = tempDir("pt-bench-scale-");
+log(`scale: ${ROWS} trackings, binary ${binary}, latency ${LATENCY_MS} ms`);
+
+// --- GitHub trackings: seeded in the previous service's schema ---------------------------------
+const steady = join(dir, "steady");
+const moving = join(dir, "moving");
+const steadyHead = await makeRepo(steady, "steady upstream");
+const movingBase = await makeRepo(moving, "moving upstream");
+const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN, latencyMs: LATENCY_MS });
+const gitee = startGiteeEmulator({ latencyMs: LATENCY_MS });
+const trackings: BenchTracking[] = [];
+let changed = 0;
+for (let i = 0; i < ROWS; i++) {
+  const isChanged = WITH_CHANGED && i % CHANGE_EVERY === 0;
+  github.addRepo(`bench/u${i}`, isChanged ? moving : steady);
+  if (isChanged) {
+    changed++;
+    gitee.addRepo(`src-openeuler/c${i}`, { files: { [`c${i}.spec`]: packageSpec(`c${i}`) } });
+  }
+  trackings.push({
+    version_control: "github",
+    scm_repo: `bench/u${i}`,
+    scm_branch: "main",
+    scm_commit: isChanged ? movingBase : steadyHead,
+    // 16 branches per package repository, as in src-openeuler; a changed one has its own.
+    repo: isChanged ? `src-openeuler/c${i}` : `src-openeuler/p${Math.floor(i / 16)}`,
+    branch: isChanged || i % 16 === 0 ? "master" : `openEuler-${20 + (i % 16)}.03-LTS`,
+    enabled: true,
+  });
+}
+const dbPath = join(dir, "db.sqlite");
+await seedOriginalDatabase(dbPath, trackings);
+trackings.length = 0;
+const settings = { GITHUB_API_URL: `"${github.url}"`, GITEE_API_URL: `"${gitee.url}"` };
+
+const first = await timedStart(binary, dir, settings);
+log(`first start (migrations): ${fmt(first.ms, 0)} ms; waiting for the boot scan`);
+first.proc.kill("SIGTERM");
+await first.proc.exited;
+const second = await timedStart(binary, dir, settings);
+log(`second start: ${fmt(second.ms, 0)} ms`);
+second.proc.kill("SIGTERM");
+await second.proc.exited;
+rows.push({
+  name: `scale ${k(ROWS)} start → /health, first start (migrations)`,
+  target: "< 1 s",
+  measured: `${fmt(first.ms, 0)} ms`,
+  pass: first.ms < 1000,
+});
+rows.push({
+  name: `scale ${k(ROWS)} start → /health, second start`,
+  target: "< 1 s",
+  measured: `${fmt(second.ms, 0)} ms`,
+  pass: second.ms < 1000,
+});
+
+github.resetLog();
+gitee.resetLog();
+const server = await startServer(dir, settings, [binary]);
+const scanRequests = () => {
+  const requests = github.requests.filter((request) => !isTokenCheck(request.path));
+  return { limited: requests.filter((request) => request.counted).length, all: requests.length };
+};
+try {
+  const boot = await waitForScan(server, null);
+  const bootRequests = scanRequests();
+  log(`boot scan ${fmt(wallS(boot), 1)} s, ${bootRequests.limited} rate-limited requests`);
+  await Bun.sleep(3000);
+  const idleKb = procStatusKb(server.pid, "VmRSS");
+  github.resetLog();
+  resetPeakRss(server.pid);
+  const idle = await triggerScan(server);
+  const idlePeakKb = procStatusKb(server.pid, "VmHWM");
+  const idleRequests = scanRequests();
+  const per50 = (idleRequests.limited / ROWS) * 50;
+  const scanKbPerTracking = (idlePeakKb - idleKb) / ROWS;
+  log(`idle scan ${fmt(wallS(idle), 1)} s, ${idleRequests.limited} rate-limited requests`);
+  rows.push({
+    name: `scale ${k(ROWS)} idle scan rate-limited req per 50`,
+    target: "≤ 1",
+    measured: `${fmt(per50, 2)} (${idleRequests.limited} of ${idleRequests.all}; boot scan ${bootRequests.limited})`,
+    pass: per50 <= 1,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} idle scan wall`,
+    target: "< 5 min",
+    measured: `${fmt(wallS(idle), 1)} s (boot scan ${fmt(wallS(boot), 1)} s)`,
+    pass: wallS(idle) < 300,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} idle RSS / scan peak`,
+    target: "< 150 MB idle",
+    measured: `${fmt(mb(idleKb), 0)} / ${fmt(mb(idlePeakKb), 0)} MB`,
+    pass: mb(idleKb) < 150,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} scan memory per tracking`,
+    target: "≤ 1 KB",
+    measured: `${fmt(scanKbPerTracking, 2)} KB (peak − idle over ${k(ROWS)})`,
+    pass: scanKbPerTracking <= 1,
+  });
+
+  // GET /tracking of all rows, one reader then eight at once.
+  await Bun.sleep(1000);
+  resetPeakRss(server.pid);
+  const one = await drain(`${server.url}/tracking`);
+  const onePeakKb = procStatusKb(server.pid, "VmHWM");
+  await Bun.sleep(1000);
+  resetPeakRss(server.pid);
+  const started = performance.now();
+  const many = await Promise.all(
+    Array.from({ length: READERS }, () => drain(`${server.url}/tracking`)),
+  );
+  const manyMs = performance.now() - started;
+  const manyPeakKb = procStatusKb(server.pid, "VmHWM");
+  const sameSize = many.every((result) => result.bytes === one.bytes);
+  rows.push({
+    name: `scale ${k(ROWS)} GET /tracking all, 1 reader`,
+    target: "",
+    measured: `${fmt(one.ms / 1000, 2)} s, ${fmt(one.bytes / 2 ** 20, 1)} MiB, peak RSS ${fmt(mb(onePeakKb), 0)} MB`,
+    pass: null,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} GET /tracking all, ${READERS} readers: peak RSS`,
+    target: "< 250 MB",
+    measured: `${fmt(mb(manyPeakKb), 0)} MB, all done in ${fmt(manyMs / 1000, 2)} s${sameSize ? "" : " (answers differ in size!)"}`,
+    pass: mb(manyPeakKb) < 250 && sameSize,
+  });
+
+  // Status views: one page (first, deep, filtered) and the whole unpaged list.
+  const views: Array<[string, string, boolean]> = [
+    ["/tracking/status one page (first)", "/tracking/status?page=1&per_page=100", true],
+    [
+      "/tracking/status one page (deep)",
+      `/tracking/status?page=${Math.max(1, Math.floor(ROWS / 200))}&per_page=100`,
+      true,
+    ],
+    ["/tracking/status failing, one page", "/tracking/status?failing=true&page=1", true],
+    ["status page, page 1", "/status", true],
+    ["status page, deep page", `/status?page=${Math.max(1, Math.floor(ROWS / 200))}`, true],
+    ["status page, repo filter", "/status?repo=p1234", true],
+    ["status page, state filter", "/status?state=failing", true],
+    ["/tracking/status all rows (unpaged)", "/tracking/status", false],
+  ];
+  for (const [label, path, judged] of views) {
+    const result = await timeGet(server, path, judged ? 5 : 2);
+    rows.push({
+      name: `scale ${k(ROWS)} ${label}`,
+      target: judged ? "< 100 ms" : "",
+      measured: result.ok
+        ? `${fmt(result.ms, 1)} ms, ${fmt(result.bytes / 1024, 0)} KiB`
+        : `not answered (code ${result.code || "?"}, older build?)`,
+      pass: judged ? result.ok && result.ms < 100 : null,
+    });
+  }
+
+  // The CLI lists every row as a table.
+  const cliTimes: number[] = [];
+  let cliPeakKb = 0;
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const begun = performance.now();
+    const result = spawnSync([cli, "query", "--server", server.url, "--table", "tracking"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    if (result.exitCode !== 0) throw new Error(`cli query exited ${result.exitCode}`);
+    cliTimes.push(performance.now() - begun);
+    cliPeakKb = Math.max(cliPeakKb, (result.resourceUsage?.maxRSS ?? 0) / 1024);
+  }
+  rows.push({
+    name: `scale ${k(ROWS)} CLI query all rows, compiled`,
+    target: "",
+    measured: `${fmt(median(cliTimes) / 1000, 2)} s, CLI peak RSS ${fmt(mb(cliPeakKb), 0)} MB`,
+    pass: null,
+  });
+  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+  rows.push({
+    name: `scale ${k(ROWS)} database file`,
+    target: "",
+    measured: `${fmt(size(dbPath) / 2 ** 20, 1)} MiB (+ WAL ${fmt(size(`${dbPath}-wal`) / 2 ** 20, 1)} MiB)`,
+    pass: null,
+  });
+
+  if (changed > 0) {
+    await addCommits(moving, NEW_COMMITS, "new upstream work");
+    github.resetLog();
+    gitee.resetLog();
+    resetPeakRss(server.pid);
+    const scan = await triggerScan(server);
+    const requests = scanRequests();
+    const perChanged = (requests.limited - idleRequests.limited) / changed;
+    const giteeRequests = gitee.requests.filter((r) => !isTokenCheck(r.path)).length;
+    rows.push({
+      name: `scale ${k(ROWS)} scan with ${changed} changed (1 %)`,
+      target: "≤ 3 rate-limited per changed",
+      measured: `${fmt(perChanged, 2)} per changed, ${fmt(wallS(scan), 1)} s, ${giteeRequests} Gitee requests (${fmt(giteeRequests / changed, 1)} per proposal), peak RSS ${fmt(mb(procStatusKb(server.pid, "VmHWM")), 0)} MB, proposed ${scan.outcomes.proposed ?? 0}`,
+      pass: perChanged <= 3 && scan.outcomes.proposed === changed,
+    });
+  }
+} finally {
+  await server.stop();
+  await github.stop();
+  await gitee.stop();
+}
+
+// --- git upstreams: distinct URLs on one host -------------------------------------------------
+if (GIT_URLS > 0) {
+  const gitDir = tempDir("pt-bench-scale-git-");
+  const repo = join(gitDir, "upstream");
+  const head = await makeRepo(repo, "git upstream");
+  let active = 0;
+  let maxActive = 0;
+  const gitServer = startGitHttpServer({
+    latencyMs: LATENCY_MS,
+    cacheAdvertisements: true,
+    resolve: (name) => (/^u\d+\.git$/.test(name) ? join(repo, ".git") : null),
+    onRequest(delta) {
+      active += delta;
+      maxActive = Math.max(maxActive, active);
+    },
+  });
+  const gitRows: BenchTracking[] = [];
+  for (let i = 0; i < GIT_URLS; i++) {
+    gitRows.push({
+      version_control: "git",
+      scm_repo: `${gitServer.origin}/u${i}.git`,
+      scm_branch: "main",
+      scm_commit: head,
+      repo: `src-openeuler/g${i}`,
+      branch: "master",
+      enabled: true,
+    });
+  }
+  await seedOriginalDatabase(join(gitDir, "db.sqlite"), gitRows);
+  const gitServerProcess = await startServer(gitDir, {}, [binary]);
+  try {
+    const boot = await waitForScan(gitServerProcess, null);
+    const requests = gitServer.requests.length;
+    rows.push({
+      name: `scale git ${k(GIT_URLS)} URLs idle scan wall`,
+      target: "< 2 min",
+      measured: `${fmt(wallS(boot), 1)} s, ${requests} HTTP requests (${fmt(requests / GIT_URLS, 2)} per URL), at most ${maxActive} at once on the host, ${boot.outcomes.unchanged ?? 0} unchanged`,
+      pass: wallS(boot) < 120 && boot.outcomes.unchanged === GIT_URLS,
+    });
+  } finally {
+    await gitServerProcess.stop();
+    await gitServer.stop();
+  }
+}
+
+console.log(`\nScale, ${ROWS} trackings, ${LATENCY_MS} ms latency, ${binary}`);
+console.log(table([["measure", "measured"], ...rows.map((row) => [row.name, row.measured])]));
+report("scale", rows);
+process.exit(0);

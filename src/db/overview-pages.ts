@@ -1,0 +1,232 @@
+/**
+ * One page of the tracking overview (status page, `GET /tracking/status?page=`) without reading
+ * the other 199,900 rows. The order is the overview's: failing first, then those with an open
+ * run, then by (repo, branch). Those "priority" trackings are few and found through indexes; the
+ * rest follow the (repo, branch) primary-key index, so a page is an index walk to its offset
+ * plus one query for its hundred rows, instead of a join and sort of every tracking.
+ */
+import type { Database } from "bun:sqlite";
+import {
+  OVERVIEW_ORDER,
+  OVERVIEW_SELECT,
+  type OverviewRow,
+  type TrackingOverview,
+  toOverview,
+} from "./status.ts";
+
+export const OVERVIEW_STATES = [
+  "all",
+  "failing",
+  "open",
+  "waiting",
+  "pending",
+  "ok",
+  "disabled",
+] as const;
+/**
+ * The status page's states: disabled wins over failing, failing over open, open over waiting
+ * (its forge is unreachable), waiting over pending (never scanned), pending over ok.
+ */
+export type OverviewState = (typeof OVERVIEW_STATES)[number];
+
+export interface OverviewPageQuery {
+  /** Exact downstream repository. */
+  repo?: string;
+  /** Exact downstream branch. */
+  branch?: string;
+  /** Substring of the downstream or upstream repository (case-insensitive for ASCII letters). */
+  search?: string;
+  state?: OverviewState;
+  /** Only failing trackings and those with an open run (`/tracking/status?failing=true`). */
+  priorityOnly?: boolean;
+  offset: number;
+  limit: number;
+}
+
+export interface OverviewPage {
+  /** How many trackings match, over all pages. */
+  total: number;
+  items: TrackingOverview[];
+}
+
+type Params = Record<string, string | number>;
+interface KeyRow {
+  rid: number;
+  repo: string;
+  branch: string;
+}
+interface PriorityRow extends KeyRow {
+  failing: number;
+  open: number;
+  /** 1 when it also meets the state's condition on its status (see `REST_STATE`). */
+  in_rest: number;
+}
+/** Matching conditions on the trackings (with their status `s` joined when the state needs it). */
+interface Where {
+  from: string;
+  sql: string;
+  params: Params;
+}
+
+const FAILING = "s.last_outcome IN ('failed', 'diverged')";
+const ENABLED = "(t.enabled IS NOT NULL AND t.enabled != 0)";
+/**
+ * Among enabled trackings that are neither failing nor open, what sets waiting, pending and ok
+ * apart: a condition on the status `s` (NULL columns when the tracking was never scanned).
+ */
+const REST_STATE: Partial<Record<OverviewState, string>> = {
+  waiting: "s.last_outcome = 'waiting'",
+  pending: "s.last_scan_at IS NULL",
+  ok: "s.last_scan_at IS NOT NULL AND s.last_outcome IS NOT 'waiting'",
+};
+const WITH_STATUS =
+  "tracking t LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch";
+
+/** Conditions on the tracking `t` alone, so the (repo, branch) index can still order the rest. */
+function baseWhere(query: OverviewPageQuery): { sql: string; params: Params } {
+  const conditions: string[] = [];
+  const params: Params = {};
+  if (query.repo !== undefined) {
+    conditions.push("t.repo = $repo");
+    params.repo = query.repo;
+  }
+  if (query.branch !== undefined) {
+    conditions.push("t.branch = $branch");
+    params.branch = query.branch;
+  }
+  const needle = query.search?.trim() ?? "";
+  if (needle !== "") {
+    conditions.push("(t.repo LIKE $like ESCAPE '\\' OR t.scm_repo LIKE $like ESCAPE '\\')");
+    params.like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  }
+  const state = query.state ?? "all";
+  if (state === "disabled") conditions.push(`NOT ${ENABLED}`);
+  else if (state !== "all") conditions.push(ENABLED);
+  return { sql: conditions.length ? ` WHERE ${conditions.join(" AND ")}` : "", params };
+}
+
+/**
+ * The trackings of `where` the walk of the (repo, branch) index reads: those of `base` that also
+ * meet the state's condition on their status, which is then joined.
+ */
+function restWhere(base: { sql: string; params: Params }, state: OverviewState): Where {
+  const condition = REST_STATE[state];
+  if (condition === undefined) return { from: "tracking t", ...base };
+  const sql = base.sql ? `${base.sql} AND ${condition}` : ` WHERE ${condition}`;
+  return { from: WITH_STATUS, sql, params: base.params };
+}
+
+/** Trackings that are failing or have an open run, matching `where`, in overview order. */
+function priorityRows(
+  db: Database,
+  where: { sql: string; params: Params },
+  state: OverviewState,
+): PriorityRow[] {
+  return db
+    .query<PriorityRow, Params>(
+      `WITH p AS (
+         SELECT repo, branch FROM tracking_status WHERE last_outcome IN ('failed', 'diverged')
+         UNION SELECT repo, branch FROM publish_run WHERE state = 'open')
+       SELECT t.rowid AS rid, t.repo, t.branch, COALESCE(${FAILING}, 0) AS failing,
+              (o.id IS NOT NULL) AS open, COALESCE(${REST_STATE[state] ?? "1"}, 0) AS in_rest
+       FROM p JOIN tracking t ON t.repo = p.repo AND t.branch = p.branch
+       LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
+       LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
+       ${where.sql}
+       ORDER BY ${OVERVIEW_ORDER}`,
+    )
+    .all(where.params);
+}
+
+/** SQLite's BINARY collation: bytes of the UTF-8 text, as the primary-key index orders them. */
+function compareKeys(a: { repo: string; branch: string }, b: { repo: string; branch: string }) {
+  return (
+    Buffer.compare(Buffer.from(a.repo), Buffer.from(b.repo)) ||
+    Buffer.compare(Buffer.from(a.branch), Buffer.from(b.branch))
+  );
+}
+
+/**
+ * Row ids of the `count` trackings from rank `rank` of those matching `where` that are not in
+ * `priority`, in (repo, branch) order. Position `rank + c` of the whole index order, where c is
+ * how many priority keys sort before the answer: c is found as the fixed point of "priority
+ * keys ≤ the key at rank + c", which only grows and settles after a step or two because the
+ * priority set is small.
+ */
+function restIds(
+  db: Database,
+  where: Where,
+  priority: readonly KeyRow[],
+  rank: number,
+  count: number,
+): number[] {
+  const sorted = [...priority].sort(compareKeys);
+  const keyAt = db.query<KeyRow, Params>(
+    `SELECT t.rowid AS rid, t.repo, t.branch FROM ${where.from}${where.sql}
+     ORDER BY t.repo, t.branch LIMIT 1 OFFSET $at`,
+  );
+  let before = 0;
+  for (;;) {
+    const key = keyAt.get({ ...where.params, at: rank + before });
+    if (!key) return [];
+    let upTo = 0;
+    while (upTo < sorted.length && compareKeys(sorted[upTo] as KeyRow, key) <= 0) upTo++;
+    if (upTo === before) break;
+    before = upTo;
+  }
+  const skip = new Set(priority.map((row) => row.rid));
+  return db
+    .query<KeyRow, Params>(
+      `SELECT t.rowid AS rid, t.repo, t.branch FROM ${where.from}${where.sql}
+       ORDER BY t.repo, t.branch LIMIT $count OFFSET $at`,
+    )
+    .all({ ...where.params, count: count + priority.length, at: rank + before })
+    .filter((row) => !skip.has(row.rid))
+    .slice(0, count)
+    .map((row) => row.rid);
+}
+
+/** Overview rows for these tracking row ids, in the order given. */
+function overviewsOf(db: Database, ids: readonly number[]): TrackingOverview[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .query<OverviewRow & { rid: number }, number[]>(
+      OVERVIEW_SELECT.replace("SELECT ", "SELECT t.rowid AS rid, ") +
+        ` WHERE t.rowid IN (${ids.map(() => "?").join(",")})`,
+    )
+    .all(...ids);
+  const byId = new Map(rows.map((row) => [row.rid, row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toOverview(row)] : [];
+  });
+}
+
+export function overviewPage(db: Database, query: OverviewPageQuery): OverviewPage {
+  const offset = Math.max(0, Math.floor(query.offset));
+  const limit = Math.max(0, Math.floor(query.limit));
+  const state = query.state ?? "all";
+  const base = baseWhere(query);
+  const priority = priorityRows(db, base, state);
+  // Enabled priority trackings are failing or open, never waiting, pending or ok.
+  const shownPriority = priority.filter((row) => {
+    if (state === "failing") return row.failing === 1;
+    if (state === "open") return row.failing !== 1 && row.open === 1;
+    return state === "all" || state === "disabled";
+  });
+  const withRest = !query.priorityOnly && state !== "failing" && state !== "open";
+  const rest = restWhere(base, state);
+  // The priority trackings the walk of the index meets, and skips.
+  const met = priority.filter((row) => row.in_rest === 1);
+  const restTotal = withRest
+    ? (db
+        .query<{ n: number }, Params>(`SELECT COUNT(*) AS n FROM ${rest.from}${rest.sql}`)
+        .get(rest.params)?.n ?? 0) - met.length
+    : 0;
+  const ids = shownPriority.slice(offset, offset + limit).map((row) => row.rid);
+  const rank = Math.max(0, offset - shownPriority.length);
+  if (withRest && ids.length < limit && rank < restTotal) {
+    ids.push(...restIds(db, rest, met, rank, limit - ids.length));
+  }
+  return { total: shownPriority.length + restTotal, items: overviewsOf(db, ids) };
+}
