@@ -97,6 +97,11 @@ export function createEngine(
     lookupTimeoutMs: timeoutMs,
     allowProtocols: settings.gitAllowProtocol,
     proxyEnv: gitProxyEnvironment(proxies),
+    fetch: fetchThroughProxy,
+    headsLimits: {
+      lookupConcurrency: settings.gitLookupConcurrency,
+      hostConcurrency: settings.gitHostConcurrency,
+    },
     log: log.child({ component: "git" }),
   });
   const upstreams = { github, git };

@@ -66,6 +66,10 @@ export interface Settings {
   readonly proxy: string | null;
   /** Hosts reached directly, added to the environment's NO_PROXY (`src/net/proxy.ts`). */
   readonly noProxy: string | null;
+  /** Git upstream URLs whose heads are looked up at the same time, all hosts together. */
+  readonly gitLookupConcurrency: number;
+  /** Git upstream URLs of one host looked up at the same time (politeness toward that host). */
+  readonly gitHostConcurrency: number;
 }
 
 export class SettingsError extends Error {
@@ -130,6 +134,8 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   SOURCE_CACHE_MB: { required: false, describe: "size cap of the package file cache, MB" },
   PROXY: { required: false, describe: 'outbound proxy, e.g. "http://proxy.example.com:3128"' },
   NO_PROXY: { required: false, describe: "hosts reached without the proxy, comma-separated" },
+  GIT_LOOKUP_CONCURRENCY: { required: false, describe: "git upstream URLs looked up at once" },
+  GIT_HOST_CONCURRENCY: { required: false, describe: "git upstream URLs of one host at once" },
 };
 
 export const DEFAULTS = {
@@ -153,6 +159,8 @@ export const DEFAULTS = {
   APPLY_CHECK_MAX_FILES: 300_000,
   APPLY_CHECK_TIMEOUT: 300,
   SOURCE_CACHE_MB: 2048,
+  GIT_LOOKUP_CONCURRENCY: 32,
+  GIT_HOST_CONCURRENCY: 8,
 } as const;
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -451,6 +459,18 @@ export function parseSettings(source: string): ParsedSettings {
     sourceCacheMb: positiveNumber(values, "SOURCE_CACHE_MB", DEFAULTS.SOURCE_CACHE_MB, false),
     proxy: proxySetting(values),
     noProxy: optionalText(values, "NO_PROXY", "") || null,
+    gitLookupConcurrency: positiveNumber(
+      values,
+      "GIT_LOOKUP_CONCURRENCY",
+      DEFAULTS.GIT_LOOKUP_CONCURRENCY,
+      true,
+    ),
+    gitHostConcurrency: positiveNumber(
+      values,
+      "GIT_HOST_CONCURRENCY",
+      DEFAULTS.GIT_HOST_CONCURRENCY,
+      true,
+    ),
   };
   return { settings: Object.freeze(settings), warnings };
 }

@@ -286,7 +286,7 @@ describe("rewritten and unknown history", () => {
     expect(error.message).toContain("branch main");
     expect((error as DivergedError).base).toBe(three);
     expect((error as DivergedError).head).toBe(rewritten);
-    expect(git.stats).toEqual({ clones: 1, fetches: 1, lsRemotes: 1 });
+    expect(git.stats).toEqual({ clones: 1, fetches: 1, lsRemotes: 1, advertisements: 0 });
   });
 
   test("an unknown base throws DivergedError naming it unknown", async () => {
@@ -317,11 +317,11 @@ describe("mirrors", () => {
     const main = { repo: repo.url, branch: "main" };
     const dev = { repo: repo.url, branch: "dev" };
     const heads1 = (await git.heads([main, dev])).map(shaOf);
-    expect(git.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 1 });
+    expect(git.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 1, advertisements: 0 });
     expect(await git.commitsSince(main, shas[0] as string, heads1[0] as string)).toHaveLength(2);
     expect(await git.commitsSince(dev, shas[0] as string, heads1[1] as string)).toEqual([]);
     await git.commitsSince(dev, shas[1] as string, heads1[0] as string);
-    expect(git.stats).toEqual({ clones: 1, fetches: 0, lsRemotes: 1 });
+    expect(git.stats).toEqual({ clones: 1, fetches: 0, lsRemotes: 1, advertisements: 0 });
     expect(readdirSync(base)).toEqual([git.mirrorPath(repo.url).split("/").pop() as string]);
     const inode = statSync(git.mirrorPath(repo.url)).ino;
 
@@ -336,7 +336,7 @@ describe("mirrors", () => {
     const devCommits = await git.commitsSince(dev, shas[0] as string, newDev);
     expect(mainCommits.map((c) => c.message)).toEqual(["four"]);
     expect(devCommits.map((c) => c.message)).toEqual(["dev work"]);
-    expect(git.stats).toEqual({ clones: 1, fetches: 1, lsRemotes: 2 });
+    expect(git.stats).toEqual({ clones: 1, fetches: 1, lsRemotes: 2, advertisements: 0 });
     expect(statSync(git.mirrorPath(repo.url)).ino).toBe(inode);
 
     // A restarted service finds the mirror and neither clones nor fetches.
@@ -347,7 +347,7 @@ describe("mirrors", () => {
       allowProtocols: "file",
     });
     expect(await again.commitsSince(main, shas[2] as string, newMain)).toHaveLength(1);
-    expect(again.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 0 });
+    expect(again.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 0, advertisements: 0 });
   });
 
   test("concurrent scans of one new URL clone it once", async () => {
@@ -454,7 +454,7 @@ describe("heads", () => {
       sha.linear,
       sha.last,
     ] as string[]);
-    expect(git.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 2 });
+    expect(git.stats).toEqual({ clones: 0, fetches: 0, lsRemotes: 2, advertisements: 0 });
     expect(existsSync(git.mirrorPath(up.url))).toBe(false);
   });
 

@@ -60,3 +60,26 @@ export class KeyedMutex {
     }
   }
 }
+
+/** A {@link Semaphore} per key (e.g. per git host), created on first use and dropped when idle. */
+export class KeyedSemaphore {
+  private readonly semaphores = new Map<string, { semaphore: Semaphore; users: number }>();
+
+  constructor(private readonly size: number) {
+    if (!(size >= 1)) throw new Error(`semaphore size must be at least 1, got ${size}`);
+  }
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    let entry = this.semaphores.get(key);
+    if (!entry) {
+      entry = { semaphore: new Semaphore(this.size), users: 0 };
+      this.semaphores.set(key, entry);
+    }
+    entry.users++;
+    try {
+      return await entry.semaphore.run(task);
+    } finally {
+      if (--entry.users === 0) this.semaphores.delete(key);
+    }
+  }
+}

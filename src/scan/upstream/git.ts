@@ -30,7 +30,7 @@ import { resolve } from "node:path";
 import type { Logger } from "../../log.ts";
 import { KeyedMutex } from "../concurrency.ts";
 import { listCommitsSince } from "./git-commits.ts";
-import { lookupHeads } from "./git-heads.ts";
+import { type HeadsLimits, lookupHeads } from "./git-heads.ts";
 import { type MirrorContext, type MirrorStats, mirrorPath } from "./mirror.ts";
 import type { Upstream } from "./types.ts";
 
@@ -60,6 +60,13 @@ export interface GitUpstreamOptions {
   allowProtocols?: string;
   /** Proxy variables for git's HTTP transport (`gitProxyEnvironment`); none: direct. */
   proxyEnv?: Record<string, string>;
+  /**
+   * `fetch` for the in-process ref advertisements (the engine's, through the same proxies as
+   * `proxyEnv`); default the global one.
+   */
+  fetch?: typeof fetch;
+  /** Bounds of the head look-ups (`GIT_LOOKUP_CONCURRENCY`, `GIT_HOST_CONCURRENCY`). */
+  headsLimits?: HeadsLimits;
 }
 
 export interface GitUpstream extends Upstream {
@@ -89,13 +96,14 @@ export function createGitUpstream(options: GitUpstreamOptions): GitUpstream {
     lookupTimeoutMs: Math.min(options.lookupTimeoutMs ?? options.timeoutMs, options.timeoutMs),
     // The proxy first, so nothing in it can loosen the transport policy.
     env: { ...options.proxyEnv, GIT_ALLOW_PROTOCOL: allow },
-    stats: { clones: 0, fetches: 0, lsRemotes: 0 },
+    fetch: options.fetch ?? fetch,
+    stats: { clones: 0, fetches: 0, lsRemotes: 0, advertisements: 0 },
     locks: new KeyedMutex(),
   };
   return {
     kind: "git",
     stats: ctx.stats,
-    heads: (refs) => lookupHeads(ctx, refs),
+    heads: (refs) => lookupHeads(ctx, refs, options.headsLimits),
     commitsSince: (ref, base, head) => listCommitsSince(ctx, ref, base, head),
     mirrorPath: (url) => mirrorPath(basePath, url),
   };

@@ -35,8 +35,10 @@ export interface MirrorStats {
   clones: number;
   /** Incremental fetches into an existing mirror. */
   fetches: number;
-  /** `git ls-remote` calls (one per URL per `heads` call). */
+  /** `git ls-remote` calls (one per URL per `heads` call, unless its advertisement answered). */
   lsRemotes: number;
+  /** In-process GETs of an http(s) URL's ref advertisement. */
+  advertisements: number;
 }
 
 export interface MirrorContext {
@@ -48,6 +50,8 @@ export interface MirrorContext {
   lookupTimeoutMs: number;
   /** Environment for git calls that reach the network (`GIT_ALLOW_PROTOCOL`). */
   env: Record<string, string>;
+  /** `fetch` for in-process ref advertisements, through the same proxies as `env` gives git. */
+  fetch: typeof fetch;
   stats: MirrorStats;
   locks: KeyedMutex;
 }
