@@ -4,6 +4,7 @@ import { getStatus } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { AuthFailedError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
+import { isWorkBranch } from "../src/scan/branch-name.ts";
 import { Semaphore } from "../src/scan/concurrency.ts";
 import { Scanner } from "../src/scan/scheduler.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -54,6 +55,34 @@ describe("scanning all trackings", () => {
     expect(headRequests).toHaveLength(1);
     expect(getStatus(world.db, "src-openeuler/s4", "master")).toBeNull();
     expect(world.gitee.repo("src-openeuler/s1").pulls).toHaveLength(1);
+  });
+
+  test("a scan reads, looks up and scans the trackings a slice at a time", async () => {
+    const head = await world.upstream.head();
+    for (let i = 0; i < 7; i++) world.addPackage(`slice${i}`, head);
+    const rows = world.db
+      .query("SELECT branch FROM tracking WHERE enabled = 1 ORDER BY id")
+      .all() as { branch: string }[];
+    // Per slice of three rows, the trackings scanned: work branches never are.
+    const perSlice: number[] = [];
+    for (let at = 0; at < rows.length; at += 3) {
+      perSlice.push(rows.slice(at, at + 3).filter((row) => !isWorkBranch(row.branch)).length);
+    }
+    world.github.resetLog();
+    const summary = await scanner({ sliceSize: 3 }).scanAll();
+    expect(summary.trackings).toBe(perSlice.reduce((sum, n) => sum + n, 0));
+    for (let i = 0; i < 7; i++) {
+      expect(getStatus(world.db, `src-openeuler/slice${i}`, "master")?.lastOutcome).toBe(
+        "unchanged",
+      );
+    }
+    // Heads are asked per slice: all these trackings follow the same upstream branch, so one
+    // head request per slice (a whole-list scan would send one in all).
+    const headRequests = world.github.requests.filter(
+      (request) => request.path.endsWith("/graphql") || request.path.includes("/branches/"),
+    );
+    expect(headRequests).toHaveLength(perSlice.filter((n) => n > 0).length);
+    expect(perSlice.length).toBeGreaterThanOrEqual(3);
   });
 
   test("one scan per tracking at a time: a second request joins the running one", async () => {

@@ -7,6 +7,7 @@
 import type { Database } from "bun:sqlite";
 import { openRuns } from "../db/runs.ts";
 import { getStatus, recordScan, type ScanOutcome } from "../db/status.ts";
+import { trackingBatches } from "../db/tracking-pages.ts";
 import { getTracking, listTrackings, type Tracking } from "../db/trackings.ts";
 import { AuthFailedError, type RateLimitedError, type Service } from "../errors.ts";
 import type { Forge } from "../forge/types.ts";
@@ -35,6 +36,8 @@ export interface ScannerOptions {
   /** Seconds between scans. */
   intervalSeconds: number;
   concurrency: number;
+  /** Trackings read, looked up and scanned together; default {@link SCAN_SLICE}. */
+  sliceSize?: number;
   /** How new commits become proposals; default "rolling". */
   proposals?: ProposalMode;
   /** Tries each commit on the package's sources (APPLY_CHECK); null or absent: off. */
@@ -74,6 +77,11 @@ export interface ScannerState {
 }
 
 const TOKEN_CHECK_TIMEOUT_MS = 30_000;
+/**
+ * Trackings per slice of a scan (a multiple of GitHub's 100 refs per head query). A git URL
+ * that appears in two slices is looked up once per slice.
+ */
+export const SCAN_SLICE = 5_000;
 
 export class Scanner {
   private readonly semaphore: Semaphore;
@@ -322,33 +330,52 @@ export class Scanner {
   private async runScan(): Promise<ScanSummary> {
     const startedAt = new Date().toISOString();
     const now = Date.now();
-    const trackings = listTrackings(this.options.db, { enabled: true }).filter(
-      (tracking) =>
-        !isWorkBranch(tracking.branch) &&
-        // A tracking backing off after failures keeps its own schedule (see planRetry).
-        (this.retries.get(key(tracking.repo, tracking.branch))?.at ?? 0) <= now,
-    );
-    const heads = await this.batchHeads(trackings);
     const outcomes: Partial<Record<ScanOutcome, number>> = {};
-    // `concurrency` workers walk the list, so a scan holds a few pending tasks, not one per
-    // tracking: its memory stays flat in the number of trackings beyond the rows themselves.
-    await mapLimited(trackings, this.options.concurrency, async (tracking) => {
-      const id = key(tracking.repo, tracking.branch);
-      const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
-      heads.delete(id);
-      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-    });
+    let total = 0;
+    // The trackings are read and scanned a slice at a time, the next slice's heads looked up
+    // while the current one is scanned: a scan holds two slices, however many trackings exist.
+    const slices = trackingBatches(
+      this.options.db,
+      { enabled: true },
+      this.options.sliceSize ?? SCAN_SLICE,
+    );
+    const headsOf = (batch: IteratorResult<Tracking[]>) => {
+      if (batch.done) return null;
+      const trackings = batch.value.filter(
+        (tracking) =>
+          !isWorkBranch(tracking.branch) &&
+          // A tracking backing off after failures keeps its own schedule (see planRetry).
+          (this.retries.get(key(tracking.repo, tracking.branch))?.at ?? 0) <= now,
+      );
+      return { trackings, heads: this.batchHeads(trackings) };
+    };
+    let current = headsOf(slices.next());
+    while (current) {
+      const { trackings } = current;
+      const heads = await current.heads;
+      const next = headsOf(slices.next());
+      total += trackings.length;
+      // `concurrency` workers walk the slice, so a scan holds a few pending tasks, not one per
+      // tracking.
+      await mapLimited(trackings, this.options.concurrency, async (tracking) => {
+        const id = key(tracking.repo, tracking.branch);
+        const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
+        heads.delete(id);
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+      });
+      current = next;
+    }
     const summary = {
       startedAt,
       finishedAt: new Date().toISOString(),
-      trackings: trackings.length,
+      trackings: total,
       outcomes,
     };
     this.options.metrics?.scanDuration.observe(
       (Date.parse(summary.finishedAt) - Date.parse(startedAt)) / 1000,
     );
     this.lastScan = summary;
-    this.log.info("scan finished", { trackings: trackings.length, ...outcomes });
+    this.log.info("scan finished", { trackings: total, ...outcomes });
     return summary;
   }
 
