@@ -126,7 +126,7 @@ describe("heads from the ref advertisement", () => {
     expect(results.map(shaOf)).toEqual(refs.map(() => sideHead));
     expect(maxActive).toBeGreaterThan(3);
     expect(maxActive).toBeLessThanOrEqual(6);
-  });
+  }, 30_000);
 });
 
 describe("advertisement rules", () => {
