@@ -18,7 +18,7 @@
  * (an older build) are reported as such, not counted as failures.
  *
  * Usage: `bun bench/scale.ts [--rows 200000] [--git 10000] [--latency 50] [--binary PATH]
- *   [--changed-every 100] [--no-changed] [--quick]`
+ *   [--changed-every 100] [--no-changed] [--scan-only] [--quick]`
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -56,6 +56,8 @@ const GIT_URLS = Number(flagValue("--git") ?? (quick ? 1000 : 10_000));
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
 const CHANGE_EVERY = Number(flagValue("--changed-every") ?? 100);
 const WITH_CHANGED = !process.argv.includes("--no-changed");
+/** Only start-up and the scans: skips the readers, the status views and the CLI. */
+const SCAN_ONLY = process.argv.includes("--scan-only");
 const READERS = 8;
 const NEW_COMMITS = 5;
 const SCAN_TIMEOUT_MS = 30 * 60_000;
@@ -164,6 +166,8 @@ async function timeGet(server: RunningServer, path: string, runs = 5) {
   return { ms: median(times), bytes, ok, code };
 }
 
+class ScanOnly extends Error {}
+
 const binary = binaryPath();
 const cli = join(binary, "..", "patch-tracking-cli");
 const rows: ResultRow[] = [];
@@ -269,6 +273,7 @@ try {
     pass: scanKbPerTracking <= 1,
   });
 
+  if (SCAN_ONLY) throw new ScanOnly();
   // GET /tracking of all rows, one reader then eight at once.
   await Bun.sleep(1000);
   resetPeakRss(server.pid);
@@ -366,6 +371,8 @@ try {
       pass: perChanged <= 3 && scan.outcomes.proposed === changed,
     });
   }
+} catch (error) {
+  if (!(error instanceof ScanOnly)) throw error;
 } finally {
   await server.stop();
   await github.stop();

@@ -151,7 +151,7 @@ function compareKeys(a: { repo: string; branch: string }, b: { repo: string; bra
  * `priority`, in (repo, branch) order. Position `rank + c` of the whole index order, where c is
  * how many priority keys sort before the answer: c is found as the fixed point of "priority
  * keys ≤ the key at rank + c", which only grows and settles after a step or two because the
- * priority set is small.
+ * priority set is small (usually two walks of the index: the first finds c, the second reads).
  */
 function restIds(
   db: Database,
@@ -161,29 +161,28 @@ function restIds(
   count: number,
 ): number[] {
   const sorted = [...priority].sort(compareKeys);
-  const keyAt = db.query<KeyRow, Params>(
+  const skip = new Set(priority.map((row) => row.rid));
+  // Each round is one walk of the index to the candidate position, reading the page with it; it
+  // is the answer once no more priority keys sort at or before the first row read.
+  const window = db.query<KeyRow, Params>(
     `SELECT t.rowid AS rid, t.repo, t.branch FROM ${where.from}${where.sql}
-     ORDER BY t.repo, t.branch LIMIT 1 OFFSET $at`,
+     ORDER BY t.repo, t.branch LIMIT $count OFFSET $at`,
   );
   let before = 0;
   for (;;) {
-    const key = keyAt.get({ ...where.params, at: rank + before });
-    if (!key) return [];
+    const rows = window.all({ ...where.params, count: count + priority.length, at: rank + before });
+    const first = rows[0];
+    if (!first) return [];
     let upTo = 0;
-    while (upTo < sorted.length && compareKeys(sorted[upTo] as KeyRow, key) <= 0) upTo++;
-    if (upTo === before) break;
+    while (upTo < sorted.length && compareKeys(sorted[upTo] as KeyRow, first) <= 0) upTo++;
+    if (upTo === before) {
+      return rows
+        .filter((row) => !skip.has(row.rid))
+        .slice(0, count)
+        .map((row) => row.rid);
+    }
     before = upTo;
   }
-  const skip = new Set(priority.map((row) => row.rid));
-  return db
-    .query<KeyRow, Params>(
-      `SELECT t.rowid AS rid, t.repo, t.branch FROM ${where.from}${where.sql}
-       ORDER BY t.repo, t.branch LIMIT $count OFFSET $at`,
-    )
-    .all({ ...where.params, count: count + priority.length, at: rank + before })
-    .filter((row) => !skip.has(row.rid))
-    .slice(0, count)
-    .map((row) => row.rid);
 }
 
 /** Overview rows for these tracking row ids, in the order given. */

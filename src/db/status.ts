@@ -261,7 +261,10 @@ export function proposedPerDay(
   return out;
 }
 
-/** Counts of trackings by state, for the summary and metrics. */
+/**
+ * Counts of trackings by state, for the summary and metrics: each through an index, so the
+ * status page's header costs milliseconds with 200,000 trackings.
+ */
 export function trackingCounts(db: Database): {
   total: number;
   enabled: number;
@@ -270,11 +273,12 @@ export function trackingCounts(db: Database): {
 } {
   const row = db
     .query<{ total: number; enabled: number; failing: number; open_runs: number }, []>(
-      `SELECT COUNT(*) AS total,
-              COALESCE(SUM(t.enabled = 1), 0) AS enabled,
-              COALESCE(SUM(s.last_outcome IN ('failed', 'diverged')), 0) AS failing,
-              (SELECT COUNT(*) FROM publish_run WHERE state = 'open') AS open_runs
-       FROM tracking t LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch`,
+      `SELECT (SELECT COUNT(*) FROM tracking) AS total,
+              (SELECT COUNT(*) FROM tracking WHERE enabled = 1) AS enabled,
+              (SELECT COUNT(*) FROM tracking_status s
+                 JOIN tracking t ON t.repo = s.repo AND t.branch = s.branch
+                 WHERE s.last_outcome IN ('failed', 'diverged')) AS failing,
+              (SELECT COUNT(*) FROM publish_run WHERE state = 'open') AS open_runs`,
     )
     .get();
   return {

@@ -26,6 +26,7 @@ import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { RUN_BACKOFF_BASE_MS, runBackoffMs } from "./run-backoff.ts";
 import { type ScanOptions, type ScanResult, scanTracking } from "./scan-tracking.ts";
+import { recordUnchanged } from "./unchanged.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
 export interface ScannerOptions {
@@ -355,9 +356,12 @@ export class Scanner {
       const heads = await current.heads;
       const next = headsOf(slices.next());
       total += trackings.length;
-      // `concurrency` workers walk the slice, so a scan holds a few pending tasks, not one per
-      // tracking.
-      await mapLimited(trackings, this.options.concurrency, async (tracking) => {
+      const settled = this.settleUnchanged(trackings, heads);
+      if (settled.size > 0) outcomes.unchanged = (outcomes.unchanged ?? 0) + settled.size;
+      // `concurrency` workers walk the rest of the slice, so a scan holds a few pending tasks,
+      // not one per tracking.
+      const rest = settled.size === 0 ? trackings : trackings.filter((t) => !settled.has(t));
+      await mapLimited(rest, this.options.concurrency, async (tracking) => {
         const id = key(tracking.repo, tracking.branch);
         const result = await this.scanOne(tracking.repo, tracking.branch, heads.get(id));
         heads.delete(id);
@@ -377,6 +381,42 @@ export class Scanner {
     this.lastScan = summary;
     this.log.info("scan finished", { trackings: total, ...outcomes });
     return summary;
+  }
+
+  /**
+   * Records the trackings of a slice that stand at their upstream head (and have no open run
+   * nor a scan under way) as unchanged, in one transaction; returns them.
+   */
+  private settleUnchanged(
+    trackings: readonly Tracking[],
+    heads: Map<string, HeadResult>,
+  ): Set<Tracking> {
+    const idle = trackings.filter((tracking) => {
+      const head = heads.get(key(tracking.repo, tracking.branch));
+      return (
+        head !== undefined &&
+        "sha" in head &&
+        head.sha === tracking.scm_commit &&
+        !this.inFlight.has(key(tracking.repo, tracking.branch)) &&
+        !this.parkedUntil(tracking.version_control)
+      );
+    });
+    if (idle.length === 0) return new Set();
+    const settled = recordUnchanged(this.options.db, idle, (tracking) =>
+      heads.get(key(tracking.repo, tracking.branch)),
+    );
+    for (const tracking of settled) {
+      const id = key(tracking.repo, tracking.branch);
+      heads.delete(id);
+      this.options.metrics?.scans.inc({ outcome: "unchanged" });
+      // As after any successful scan (planRetry): no early retry stays planned.
+      const planned = this.retries.get(id);
+      if (planned) {
+        clearTimeout(planned.timer);
+        this.retries.delete(id);
+      }
+    }
+    return settled;
   }
 
   /** Heads of all trackings, one batched call per upstream kind (unchanged heads cost ~nothing). */
