@@ -40,7 +40,9 @@ function missingPackages() {
 export function ensureNodeModules() {
   const missing = existsSync(bun) && works(bun, ["--version"]) ? missingPackages() : ["bun"];
   if (missing.length === 0) return;
-  say(`installing npm dependencies (npm ci): ${missing.slice(0, 5).join(", ")} missing or outdated`);
+  say(
+    `installing npm dependencies (npm ci): ${missing.slice(0, 5).join(", ")} missing or outdated`,
+  );
   execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (!works(bun, ["--version"])) {
     // npm may skip the bun package's install script; it only links the platform binary.
