@@ -135,7 +135,11 @@ export function createEngine(
     scanner,
     metrics,
     routes: (context) => [
-      scanRoutes({ ...context, scanner, plan: { db, forge, upstreams, applyChecker } }),
+      scanRoutes({
+        ...context,
+        scanner,
+        plan: { db, forge, upstreams, applyChecker, proposals: settings.proposals },
+      }),
       fleetPlanRoutes({
         ...context,
         fleet: {

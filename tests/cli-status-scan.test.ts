@@ -57,13 +57,15 @@ describe("status", () => {
       "issue",
       "pull_request",
       "filters",
+      "open_proposal",
+      "passed_over",
       "last_error",
     ]);
     const rows = lines.slice(4);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^1 {2}up\/stream@main +src-openeuler\/broken@master +yes +\d{4}-/);
     expect(rows[0]).toMatch(
-      / failed +run \d+ at branch, 1 failed attempt(, next try [\d-]+ [\d:]+ UTC)? +- +- +\S/,
+      / failed +run \d+ at branch, 1 failed attempt(, next try [\d-]+ [\d:]+ UTC)? +- +- +- +- +- +\S/,
     );
     // Not a terminal: the error is whole.
     expect(rows[0]).toEndWith(brokenError);
@@ -74,9 +76,11 @@ describe("status", () => {
       `https://gitee.com/src-openeuler/healthy/issues/${issues[0]!.number}`,
     );
     expect(rows[1]).toMatch(
-      new RegExp(`https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +- +-$`),
+      new RegExp(
+        `https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +- +!${pulls[0]!.number} \\(2 commits\\) +- +-$`,
+      ),
     );
-    expect(rows[2]).toMatch(/src-openeuler\/off@master +no +never +- +- +- +- +- +-$/);
+    expect(rows[2]).toMatch(/src-openeuler\/off@master +no +never +- +- +- +- +- +- +- +-$/);
     // Aligned: every column starts at the same offset on every line.
     const offsets = [...header.matchAll(/\S+/g)].map((match) => match.index);
     for (const offset of offsets.slice(0, 4)) {

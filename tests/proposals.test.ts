@@ -5,9 +5,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { renderPlan } from "../cli/commands/plan.ts";
+import { statusTable } from "../cli/commands/status.ts";
 import { listIssues } from "../src/db/issues.ts";
 import { openProposalFor, proposalsFor } from "../src/db/proposals.ts";
+import { listOverview } from "../src/db/status.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
+import { planTracking } from "../src/scan/plan.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { GitRepo } from "./helpers/git-repo.ts";
 import { rpmspecParse } from "./helpers/rpmspec.ts";
@@ -30,6 +34,10 @@ async function newPackage(name: string, spec = packageSpec(name)): Promise<strin
   world.gitee.addRepo(`src-openeuler/${name}`, { files: { [`${name}.spec`]: spec } });
   trackPackage(world.db, name, head);
   return head;
+}
+
+function planDeps() {
+  return { db: world.db, forge: world.forge, upstreams: world.deps.upstreams };
 }
 
 function repoOf(name: string) {
@@ -113,6 +121,31 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
     expect(world.tracking("roll")!.scm_commit).toBe(all[3]!);
     expect(listIssues(world.db, { repo: "src-openeuler/roll" })).toHaveLength(1);
     expect(openProposalFor(world.db, "src-openeuler/roll", "master")?.pullNumber).toBe(pull.number);
+  });
+
+  test("the status and the dry run show the open proposal and what would join it", async () => {
+    const [overview] = listOverview(world.db, { repo: "src-openeuler/roll" });
+    expect(overview?.proposal).toMatchObject({ pullNumber: 1, issueNumber: expect.any(String) });
+    expect(overview?.proposal?.commits).toHaveLength(4);
+    expect(overview?.passedOver).toEqual({ count: 0, latest: [] });
+    expect(statusTable(overview ? [overview] : [], undefined)).toContain("!1 (4 commits)");
+
+    const next = await upstreamCommit("Fix five");
+    const plan = await planTracking(planDeps(), "src-openeuler/roll", "master");
+    expect(plan?.state).toBe("would-propose");
+    expect(plan?.proposal).toMatchObject({ action: "extend", pullNumber: 1 });
+    expect(plan?.pull?.number).toBe(1);
+    expect(plan?.workBranch).toBe(repoOf("roll").pulls[0]!.head);
+    // Against the proposal's spec only the new Patch line (and the changelog range) change.
+    const added = plan!.spec!.diff.split("\n").filter((line) => /^\+[^+]/.test(line));
+    expect(added).toEqual([
+      expect.stringMatching(new RegExp(`^\\+Patch6004:\\s+${next}\\.patch$`)),
+      expect.stringContaining(`to <${next}>`),
+    ]);
+    expect(plan?.issue?.body.match(/^\| \[/gm)).toHaveLength(5);
+    const text = renderPlan(plan!);
+    expect(text).toContain("proposal: they would join the open pull request !1 (4 commits)");
+    expect(text).toContain("pull request !1: [patch tracking]");
   });
 
   test("after a merge the next commits open a new proposal from the tracked branch", async () => {
@@ -261,8 +294,25 @@ describe(`already carried patches (${mode.name})`, () => {
       files: { "allcarried.spec": spec, "0001-fix-leak.patch": await backport(carried) },
     });
     trackPackage(world.db, "allcarried", await parentOf(carried));
+    const plan = await planTracking(planDeps(), "src-openeuler/allcarried", "master");
+    expect(plan?.state).toBe("passed-over");
+    expect(plan?.commits[0]).toMatchObject({
+      sha: carried,
+      patchFile: null,
+      verdict: "already carried as 0001-fix-leak.patch",
+    });
+    expect(renderPlan(plan!)).toContain("(already carried as 0001-fix-leak.patch: no patch)");
     world.gitee.resetLog();
     expect((await world.scan("allcarried")).outcome).toBe("passed-over");
+    const [overview] = listOverview(world.db, { repo: "src-openeuler/allcarried" });
+    expect(overview?.passedOver).toEqual({
+      count: 1,
+      latest: [{ sha: carried, reason: "already carried as 0001-fix-leak.patch" }],
+    });
+    expect(overview?.proposal).toBeNull();
+    expect(statusTable(overview ? [overview] : [], undefined)).toContain(
+      `1, newest ${carried.slice(0, 7)} already carried as 0001-fix-leak.patch`,
+    );
     expect(world.gitee.writes()).toEqual([]);
     expect(world.tracking("allcarried")!.scm_commit).toBe(carried);
     expect(repoOf("allcarried").pulls).toEqual([]);

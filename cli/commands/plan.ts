@@ -71,6 +71,21 @@ function commitRemark(commit: Plan["commits"][number]): string {
   return `  [${cellText(commit.verdict)}]`;
 }
 
+/** What a scan would do with the tracking's open pull request. */
+function proposalLine(proposal: NonNullable<Plan["proposal"]>): string {
+  const pull = `!${proposal.pullNumber} (${plural(proposal.commits.length, "commit")})`;
+  switch (proposal.action) {
+    case "extend":
+      return `proposal: they would join the open pull request ${pull}`;
+    case "replace":
+      return `proposal: the tracked spec changed under the open pull request ${pull}: a new one would hold its commits and these, and ${pull.split(" ")[0]} would be closed`;
+    case "merged":
+      return `proposal: pull request ${pull} was merged: they would open a new one`;
+    case "closed":
+      return `proposal: pull request ${pull} was closed without merging (its commits are declined): they would open a new one`;
+  }
+}
+
 /** The plan as text sections, each introduced by a header line. */
 export function renderPlan(plan: Plan): string {
   const { tracking } = plan;
@@ -93,10 +108,13 @@ export function renderPlan(plan: Plan): string {
       lines.push(
         `state: a scan would propose ${plural(proposed.length, "patch")} from ${plural(plan.commits.length, "commit")}`,
       );
+      if (plan.proposal) lines.push(proposalLine(plan.proposal));
       break;
     case "passed-over":
       lines.push(
-        `state: the filters pass over all ${plural(plan.commits.length, "commit")}: nothing would be proposed; a scan skips past them`,
+        plan.reason
+          ? `state: passed over: ${plan.reason}: nothing would be proposed; a scan skips past them`
+          : `state: the filters pass over all ${plural(plan.commits.length, "commit")}: nothing would be proposed; a scan skips past them`,
       );
       break;
     case "not-started":
@@ -148,7 +166,11 @@ export function renderPlan(plan: Plan): string {
   }
   if (plan.applySummary) lines.push("", cellText(plan.applySummary));
   if (plan.pull) {
-    lines.push("", `pull request: ${plan.pull.title} (${plan.pull.head} into ${plan.pull.base})`);
+    const which = plan.pull.number === undefined ? "" : ` !${plan.pull.number}`;
+    lines.push(
+      "",
+      `pull request${which}: ${plan.pull.title} (${plan.pull.head} into ${plan.pull.base})`,
+    );
   }
   lines.push("", "dry run: nothing was written to Gitee or the database");
   return `${lines.join("\n")}\n`;

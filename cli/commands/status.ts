@@ -40,6 +40,8 @@ const COLUMNS = [
   "issue",
   "pull_request",
   "filters",
+  "open_proposal",
+  "passed_over",
   // Last: the only column cut to fit, and where a long line overflows without shifting others.
   "last_error",
 ] as const;
@@ -84,7 +86,23 @@ function rowOf(item: TrackingOverview): Record<Column, string> {
     issue: lastRun ? (lastRun.issueUrl ?? `#${lastRun.issueNumber ?? "?"}`) : NONE,
     pull_request: lastRun ? (lastRun.pullUrl ?? `!${lastRun.pullNumber ?? "?"}`) : NONE,
     filters: oneLine(describeFilters(item.filters ?? {})) || NONE,
+    open_proposal: proposalText(item.proposal),
+    passed_over: passedOverText(item.passedOver),
   };
+}
+
+/** `!12 (3 commits)`: the open pull request new commits join. */
+export function proposalText(proposal: TrackingOverview["proposal"] | undefined): string {
+  if (!proposal) return NONE;
+  const count = proposal.commits.length;
+  return `!${proposal.pullNumber} (${count} commit${count === 1 ? "" : "s"})`;
+}
+
+/** `2, newest 1a2b3c4 already carried as x.patch`: commits the package already had. */
+export function passedOverText(passed: TrackingOverview["passedOver"] | undefined): string {
+  const newest = passed?.latest[0];
+  if (!passed || passed.count === 0 || !newest) return NONE;
+  return oneLine(`${passed.count}, newest ${newest.sha.slice(0, 7)} ${newest.reason}`);
 }
 
 /**

@@ -120,7 +120,23 @@ export interface TrackingOverview {
   } | null;
   /** The tracking's backport filters; `{}` when it has none. */
   filters: TrackingFilters;
+  /** The open proposal new commits join (rolling mode), with the upstream shas it holds. */
+  proposal: {
+    id: number;
+    pullNumber: number;
+    pullUrl: string | null;
+    issueNumber: string;
+    issueUrl: string | null;
+    workBranch: string;
+    commits: string[];
+    openedAt: string;
+  } | null;
+  /** Upstream commits passed over because the package already carries them (newest first). */
+  passedOver: { count: number; latest: { sha: string; reason: string }[] };
 }
+
+/** How many passed-over commits the overview lists per tracking. */
+const PASSED_OVER_SHOWN = 5;
 
 export interface OverviewRow extends Omit<TrackingRow, "id"> {
   last_scan_at: string | null;
@@ -144,6 +160,16 @@ export interface OverviewRow extends Omit<TrackingRow, "id"> {
   filter_message_pattern: string | null;
   filter_include_paths: string | null;
   filter_exclude_paths: string | null;
+  p_id: number | null;
+  p_pull_number: number | null;
+  p_pull_url: string | null;
+  p_issue_number: string | null;
+  p_issue_url: string | null;
+  p_work_branch: string | null;
+  p_created_at: string | null;
+  p_commits: string | null;
+  passed_count: number;
+  passed_latest: string;
 }
 
 /**
@@ -158,13 +184,26 @@ export const OVERVIEW_SELECT = `SELECT t.version_control, t.scm_repo, t.scm_bran
               d.id AS done_id, d.issue_number AS done_issue_number, d.issue_url AS done_issue_url,
               d.pull_number AS done_pull_number, d.pull_url AS done_pull_url, d.finished_at AS done_finished_at,
               f.message_pattern AS filter_message_pattern, f.include_paths AS filter_include_paths,
-              f.exclude_paths AS filter_exclude_paths
+              f.exclude_paths AS filter_exclude_paths,
+              p.id AS p_id, p.pull_number AS p_pull_number, p.pull_url AS p_pull_url,
+              p.issue_number AS p_issue_number, p.issue_url AS p_issue_url,
+              p.work_branch AS p_work_branch, p.created_at AS p_created_at,
+              (SELECT json_group_array(sha) FROM (
+                 SELECT c.sha FROM publish_commit c JOIN publish_run r ON r.id = c.run_id
+                 WHERE r.proposal_id = p.id AND r.state = 'done' ORDER BY r.id, c.position)) AS p_commits,
+              (SELECT COUNT(*) FROM passed_over po WHERE po.repo = t.repo AND po.branch = t.branch) AS passed_count,
+              (SELECT json_group_array(json_object('sha', sha, 'reason', reason)) FROM (
+                 SELECT sha, reason FROM passed_over po WHERE po.repo = t.repo AND po.branch = t.branch
+                 ORDER BY at DESC, rowid DESC LIMIT ${PASSED_OVER_SHOWN})) AS passed_latest
        FROM tracking t
        LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
        LEFT JOIN tracking_filter f ON f.repo = t.repo AND f.branch = t.branch
        LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
        LEFT JOIN publish_run d ON d.id = (
          SELECT id FROM publish_run WHERE repo = t.repo AND branch = t.branch AND state = 'done'
+         ORDER BY id DESC LIMIT 1)
+       LEFT JOIN proposal p ON p.id = (
+         SELECT id FROM proposal WHERE repo = t.repo AND branch = t.branch AND state = 'open'
          ORDER BY id DESC LIMIT 1)`;
 
 /**
@@ -233,6 +272,23 @@ export function toOverview(row: OverviewRow): TrackingOverview {
       include_paths: row.filter_include_paths,
       exclude_paths: row.filter_exclude_paths,
     }),
+    proposal:
+      row.p_id === null
+        ? null
+        : {
+            id: row.p_id,
+            pullNumber: row.p_pull_number ?? 0,
+            pullUrl: row.p_pull_url,
+            issueNumber: row.p_issue_number ?? "",
+            issueUrl: row.p_issue_url,
+            workBranch: row.p_work_branch ?? "",
+            commits: JSON.parse(row.p_commits ?? "[]") as string[],
+            openedAt: row.p_created_at ?? "",
+          },
+    passedOver: {
+      count: row.passed_count,
+      latest: JSON.parse(row.passed_latest) as { sha: string; reason: string }[],
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The status page at `/` (and `/status`): every tracking with its last scan, outcome, error and
- * newest issue/pull request, failing ones first, a summary and a 30-day chart of proposed
+ * The status page at `/` (and `/status`): every tracking with its last scan, outcome, error,
+ * newest issue/pull request, open proposal and the commits passed over as already carried, failing ones first, a summary and a 30-day chart of proposed
  * patches. Server-rendered HTML and CSS with no script, read-only, and nothing secret on it; its
  * Content-Security-Policy admits only its own style block (by hash), so no `style=` attributes.
  */
@@ -100,7 +100,19 @@ function row(item: TrackingOverview, text: StatusText): string {
   const latest = lastRun
     ? `${link(lastRun.issueUrl, `#${lastRun.issueNumber ?? "?"}`)} ${link(lastRun.pullUrl, `!${lastRun.pullNumber ?? "?"}`)}`
     : "—";
-  return `<tr class="${state}"><td>${upstream}<br><small>${escapeHtml(tracking.scm_branch)}</small></td><td>${escapeHtml(tracking.repo)}<br><small>${escapeHtml(tracking.branch)}</small></td><td>${tracking.enabled ? text.yes : text.no}</td><td>${shortTime(status.lastScanAt, text)}</td><td><span class="badge">${escapeHtml(text.states[state])}</span> ${escapeHtml(outcome)}</td><td class="error">${escapeHtml(error)}</td><td>${latest}</td></tr>`;
+  const proposal = item.proposal
+    ? `${link(item.proposal.pullUrl, `!${item.proposal.pullNumber}`)} <small>${escapeHtml(text.commits(item.proposal.commits.length))}</small>`
+    : "—";
+  const passed =
+    item.passedOver.count === 0
+      ? "—"
+      : `${item.passedOver.count}: ${item.passedOver.latest
+          .map(
+            (commit) =>
+              `<small>${escapeHtml(commit.sha.slice(0, 7))} ${escapeHtml(commit.reason)}</small>`,
+          )
+          .join("<br>")}`;
+  return `<tr class="${state}"><td>${upstream}<br><small>${escapeHtml(tracking.scm_branch)}</small></td><td>${escapeHtml(tracking.repo)}<br><small>${escapeHtml(tracking.branch)}</small></td><td>${tracking.enabled ? text.yes : text.no}</td><td>${shortTime(status.lastScanAt, text)}</td><td><span class="badge">${escapeHtml(text.states[state])}</span> ${escapeHtml(outcome)}</td><td class="error">${escapeHtml(error)}</td><td>${latest}</td><td>${proposal}</td><td>${passed}</td></tr>`;
 }
 
 const STYLE = `
@@ -219,7 +231,7 @@ ${chart(days, text)}
 </form>
 <nav class="pager">${pager}</nav>
 <table>
-<thead><tr><th>${escapeHtml(text.upstream)}</th><th>${escapeHtml(text.downstream)}</th><th class="w5">${escapeHtml(text.enabled)}</th><th class="w10">${escapeHtml(text.lastScan)}</th><th>${escapeHtml(text.outcome)}</th><th>${escapeHtml(text.lastError)}</th><th class="w9">${escapeHtml(text.newest)}</th></tr></thead>
+<thead><tr><th>${escapeHtml(text.upstream)}</th><th>${escapeHtml(text.downstream)}</th><th class="w5">${escapeHtml(text.enabled)}</th><th class="w10">${escapeHtml(text.lastScan)}</th><th>${escapeHtml(text.outcome)}</th><th>${escapeHtml(text.lastError)}</th><th class="w9">${escapeHtml(text.newest)}</th><th class="w9">${escapeHtml(text.openProposal)}</th><th>${escapeHtml(text.passedOver)}</th></tr></thead>
 <tbody>
 ${shown.map((item) => row(item, text)).join("\n")}
 </tbody>

@@ -1,21 +1,29 @@
 /**
- * The dry run: what a scan of one tracking would propose right now — commits, patch files, the
- * spec diff, the issue and pull request — computed with reads only. Nothing is written to the
- * forge or the database.
+ * The dry run: what a scan of one tracking would propose right now — commits (with those the
+ * package already carries and the apply check's verdicts), patch files, the spec diff, the issue and pull request, and whether
+ * they would join the tracking's open proposal — computed with reads only. Nothing is written to
+ * the forge or the database.
  */
 import type { Database } from "bun:sqlite";
 import { getFilters } from "../db/filters.ts";
-import { openRunFor } from "../db/runs.ts";
+import { openProposalFor, type Proposal } from "../db/proposals.ts";
+import { openRunFor, proposalCommits } from "../db/runs.ts";
 import { getTracking, type Tracking } from "../db/trackings.ts";
 import { DivergedError } from "../errors.ts";
-import type { Forge } from "../forge/types.ts";
+import type { Forge, RepoPath } from "../forge/types.ts";
 import { type ApplyChecker, summaryLine, verdictText } from "./apply-check.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
-import { compileFilters, type TrackingFilters } from "./filters.ts";
+import { compileFilters, isPassedOver, type TrackingFilters } from "./filters.ts";
 import { issueTitle, patchFileName, pullTitle } from "./issue-body.ts";
-import { ALREADY_APPLIED } from "./proposal/commits.ts";
+import { findCarried } from "./proposal/carried.ts";
+import {
+  ALREADY_APPLIED,
+  carriedVerdict,
+  getsPatchFile,
+  type ProposalCommit,
+} from "./proposal/commits.ts";
 import { issueBody, pullBody } from "./proposal/render.ts";
-import { parseRepoPath } from "./publish.ts";
+import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
 import { editSpec, SpecEditError } from "./spec.ts";
 import { unifiedDiff } from "./text-diff.ts";
@@ -26,8 +34,15 @@ export type PlanState =
   | "up-to-date"
   | "open-run" // a journaled run is still being published; it is resumed first
   | "diverged"
-  | "passed-over" // the filters pass over every new commit: scm_commit advances, nothing proposed
+  | "passed-over" // every new commit is empty, passed over by the filters or already carried
   | "would-propose";
+
+/** What would happen to the tracking's open proposal (rolling mode). */
+export type ProposalAction =
+  | "extend" // the new commits join it
+  | "replace" // the tracked spec changed under it: a successor with all its commits and the new ones
+  | "merged" // it was merged: the new commits open a new proposal
+  | "closed"; // closed without merging: its commits are declined; the new ones open a new proposal
 
 export interface Plan {
   tracking: Tracking;
@@ -40,8 +55,9 @@ export interface Plan {
     subject: string;
     empty: boolean;
     /**
-     * `passed over: <filter>` when the filters keep the commit out of the proposal, else the
-     * apply check's verdict (`applies`, `conflict (a.c)`, `already applied`, ...) when it ran.
+     * `passed over: <filter>` when the filters keep the commit out of the proposal,
+     * "already carried as backport-fix.patch", else the apply check's verdict (`applies`,
+     * `conflict (a.c)`, `already applied`, ...) when it ran.
      */
     verdict: string | null;
     patchFile: string | null;
@@ -51,14 +67,24 @@ export interface Plan {
   passedOver: number;
   /** The tracking's backport filters (`{}` when none). */
   filters: TrackingFilters;
-  /** The apply check's summary line, which would start the pull request body. */
+  /** The apply check's summary line, which would start the pull request body or the comment. */
   applySummary?: string;
   /** Commits beyond one run's limit, left for the following run. */
   remainingCommits: number;
+  /** The tracking's open proposal, and what a scan would do with it. */
+  proposal?: {
+    action: ProposalAction;
+    pullNumber: number;
+    pullUrl: string | null;
+    issueNumber: string;
+    /** Upstream shas it holds now. */
+    commits: string[];
+  };
   workBranch?: string;
   spec?: { path: string; created: boolean; diff: string; notes: string[]; error?: string };
   issue?: { title: string; body: string };
-  pull?: { title: string; head: string; base: string; body?: string };
+  /** `number` when the commits would join that open pull request; `body` when one would open. */
+  pull?: { title: string; head: string; base: string; body?: string; number?: number };
 }
 
 export interface PlanDeps {
@@ -68,6 +94,8 @@ export interface PlanDeps {
   forge: Forge;
   upstreams: Record<Tracking["version_control"], Upstream>;
   now?: () => Date;
+  /** Default "rolling". */
+  proposals?: ProposalMode;
 }
 
 export async function planTracking(
@@ -113,58 +141,87 @@ export async function planTracking(
     throw error;
   }
   const batch = withVerdicts(compileFilters(base.filters), commits.slice(0, MAX_COMMITS_PER_RUN));
-  const decoder = new TextDecoder();
+  const remainingCommits = commits.length - batch.length;
+  const passedOver = batch.filter((commit) => isPassedOver(commit.verdict)).length;
   const repoPath = parseRepoPath(tracking.repo);
-  // The apply check tries only the commits the filters let through.
-  const checked = await planVerdicts(
-    deps,
+  // Commits the filters pass over are not compared with the carried patches (no read for them).
+  const carried = await findCarried(
+    { db: deps.db, forge: deps.forge, remember: false },
     repoPath,
     tracking.branch,
     batch.filter((commit) => !commit.verdict),
   );
-  const verdictOf = (commit: (typeof batch)[number]) =>
-    commit.verdict ?? checked.verdicts.get(commit.sha) ?? null;
-  const listed = batch.map((commit) => {
-    const verdict = verdictOf(commit);
-    const patched = !commit.empty && !commit.verdict && verdict !== ALREADY_APPLIED;
-    return {
-      sha: commit.sha,
-      date: commit.date,
-      subject: commit.message.split("\n")[0] ?? "",
-      empty: commit.empty,
-      verdict,
-      patchFile: patched ? patchFileName(commit.sha) : null,
-      patchBytes: patched ? commit.patch.length : 0,
-    };
+  // The apply check tries only the commits the filters let through and the package lacks.
+  const checked = await planVerdicts(
+    deps,
+    repoPath,
+    tracking.branch,
+    batch.filter((commit) => !commit.verdict && !carried.has(commit.sha)),
+  );
+  const judged: ProposalCommit[] = batch.map((commit) => {
+    const file = carried.get(commit.sha) ?? null;
+    const verdict = file
+      ? carriedVerdict(file)
+      : (commit.verdict ?? checked.verdicts.get(commit.sha) ?? null);
+    return { ...commit, carriedAs: file, verdict };
   });
-  const passedOver = batch.filter((commit) => commit.verdict).length;
-  const first = batch[0];
-  const last = batch.at(-1);
-  if (!first || !last || listed.every((commit) => commit.patchFile === null)) {
+  const listed = judged.map((commit, index) => ({
+    sha: commit.sha,
+    date: commit.date,
+    subject: commit.message.split("\n")[0] ?? "",
+    empty: commit.empty,
+    verdict: commit.verdict ?? null,
+    patchFile: getsPatchFile(commit) ? patchFileName(commit.sha) : null,
+    patchBytes: getsPatchFile(commit) ? (batch[index]?.patch.length ?? 0) : 0,
+  }));
+  if (!judged.some(getsPatchFile)) {
+    if (batch.every((commit) => commit.empty))
+      return { ...base, commits: listed, remainingCommits };
     return {
       ...base,
-      state: passedOver > 0 ? "passed-over" : "up-to-date",
+      state: "passed-over",
+      // The filters alone need no reason: the dry run names them.
+      ...(judged.some((commit) => commit.carriedAs || commit.verdict === ALREADY_APPLIED)
+        ? {
+            reason:
+              "every new commit is empty, passed over by the filters, already carried or already applied",
+          }
+        : {}),
       commits: listed,
       passedOver,
-      remainingCommits: commits.length - batch.length,
+      remainingCommits,
     };
   }
 
-  const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
+  const now = (deps.now ?? (() => new Date()))();
   const specPath = `${repoPath.name}.spec`;
-  const file = await deps.forge.readFile(repoPath, tracking.branch, specPath);
-  const before = file ? decoder.decode(file.content) : "";
+  const tracked = await deps.forge.readFile(repoPath, tracking.branch, specPath);
+  const target = await proposalTarget(deps, repoPath, tracking, tracked?.sha ?? "");
+  // The commits the proposal's spec and issue will cover, and the spec the diff starts from.
+  let all: ProposalCommit[] = judged;
+  let before = tracked ? new TextDecoder().decode(tracked.content) : "";
+  let timestamp = makeTimestamp(now);
+  if (target && (target.action === "extend" || target.action === "replace")) {
+    all = [...proposalCommits(deps.db, target.proposal.id), ...judged];
+  }
+  if (target?.action === "extend") {
+    timestamp = target.proposal.timestamp;
+    const work = await deps.forge.readFile(repoPath, target.proposal.workBranch, specPath);
+    before = work ? new TextDecoder().decode(work.content) : "";
+  }
+  const first = all[0];
+  const last = all.at(-1);
   let spec: NonNullable<Plan["spec"]>;
   try {
     const edited = editSpec({
-      spec: file ? before : null,
+      spec: tracked ? new TextDecoder().decode(tracked.content) : null,
       packageName: repoPath.name,
-      patches: listed.flatMap((commit) =>
-        commit.patchFile ? [{ sha: commit.sha, fileName: commit.patchFile }] : [],
-      ),
-      fromSha: first.sha,
-      toSha: last.sha,
-      date: (deps.now ?? (() => new Date()))(),
+      patches: all
+        .filter(getsPatchFile)
+        .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
+      fromSha: first?.sha ?? "",
+      toSha: last?.sha ?? "",
+      date: now,
     });
     spec = {
       path: specPath,
@@ -176,36 +233,62 @@ export async function planTracking(
     if (!(error instanceof SpecEditError)) throw error;
     spec = { path: specPath, created: false, diff: "", notes: [], error: error.reason };
   }
-  const workBranch = workBranchName(timestamp);
+  const extending = target?.action === "extend" ? target.proposal : null;
+  const workBranch = extending?.workBranch ?? workBranchName(timestamp);
   return {
     ...base,
     state: "would-propose",
     commits: listed,
     passedOver,
-    remainingCommits: commits.length - batch.length,
+    remainingCommits,
+    ...(target
+      ? {
+          proposal: {
+            action: target.action,
+            pullNumber: target.proposal.pullNumber,
+            pullUrl: target.proposal.pullUrl,
+            issueNumber: target.proposal.issueNumber,
+            commits: proposalCommits(deps.db, target.proposal.id).map((commit) => commit.sha),
+          },
+        }
+      : {}),
     workBranch,
     spec,
     ...(checked.summary ? { applySummary: checked.summary } : {}),
-    issue: {
-      title: issueTitle(tracking.branch, timestamp),
-      body: issueBody(
-        batch.map((commit) => ({ ...commit, verdict: verdictOf(commit) })),
-        spec.notes,
-      ),
-    },
+    issue: { title: issueTitle(tracking.branch, timestamp), body: issueBody(all, spec.notes) },
     pull: {
       title: pullTitle(timestamp),
       head: workBranch,
       base: tracking.branch,
-      body: pullBody("<issue>", checked.summary),
+      ...(extending
+        ? { number: extending.pullNumber }
+        : { body: pullBody("<issue>", checked.summary) }),
     },
   };
+}
+
+/** The open proposal (rolling mode) and what a scan would do with it; null when there is none. */
+async function proposalTarget(
+  deps: PlanDeps,
+  repo: RepoPath,
+  tracking: Tracking,
+  trackedSpecSha: string,
+): Promise<{ proposal: Proposal; action: ProposalAction } | null> {
+  if ((deps.proposals ?? "rolling") !== "rolling") return null;
+  const proposal = openProposalFor(deps.db, tracking.repo, tracking.branch);
+  if (!proposal) return null;
+  const state = await deps.forge.pullState(repo, proposal.pullNumber);
+  if (state === "merged") return { proposal, action: "merged" };
+  if (state === "closed") return { proposal, action: "closed" };
+  if (proposal.baseSpecSha !== null && proposal.baseSpecSha !== trackedSpecSha)
+    return { proposal, action: "replace" };
+  return { proposal, action: "extend" };
 }
 
 /** The apply check's verdicts for the dry run, by sha (nothing when the check is off). */
 async function planVerdicts(
   deps: PlanDeps,
-  repo: ReturnType<typeof parseRepoPath>,
+  repo: RepoPath,
   branch: string,
   commits: readonly { sha: string; empty: boolean; patch: Uint8Array }[],
 ): Promise<{ verdicts: Map<string, string>; summary: string | null }> {

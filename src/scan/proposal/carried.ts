@@ -18,7 +18,9 @@ import { patchIds } from "./patch-id.ts";
 export interface CarriedDeps {
   db: Database;
   forge: Forge;
-  log: Logger;
+  log?: Logger;
+  /** False for the dry run: compute, but write nothing (not even the cache). Default true. */
+  remember?: boolean;
 }
 
 /** The patch files a spec declares (Patch tags and %patchlist entries), as written. */
@@ -79,12 +81,12 @@ async function carriedIds(
   // A file in a sub-folder is not in the root listing: read it (its sha then keys the cache).
   const read = await deps.forge.readFile(repo, branch, file);
   if (!read) {
-    deps.log.debug("declared patch file missing", { file });
+    deps.log?.debug("declared patch file missing", { file });
     return [];
   }
   const cached = cachedPatchIds(deps.db, read.sha);
   if (cached) return cached;
   const ids = await patchIds(read.content);
-  cachePatchIds(deps.db, read.sha, ids);
+  if (deps.remember !== false) cachePatchIds(deps.db, read.sha, ids);
   return ids;
 }

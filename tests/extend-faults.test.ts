@@ -1,0 +1,198 @@
+/**
+ * Exactly once on the extend path: a proposal is open, new commits join it, and each request the
+ * extension makes fails (or loses its answer) twice. Whatever happens, the proposal ends with
+ * every patch file once, one Patch line per commit, Release bumped once, one changelog entry,
+ * one issue listing all commits, one pull request and one comment about the addition.
+ */
+import { describe, expect, test } from "bun:test";
+import { proposalsFor } from "../src/db/proposals.ts";
+import { openRunFor, runsFor } from "../src/db/runs.ts";
+import { upsertTracking } from "../src/db/trackings.ts";
+import type { Forge } from "../src/forge/types.ts";
+import { scanTracking } from "../src/scan/scan-tracking.ts";
+import type { GiteeFault } from "./emulators/gitee.ts";
+import { makeWorld, UPSTREAM } from "./helpers/world.ts";
+
+const world = await makeWorld({ giteeTimeoutMs: 400 });
+// The first proposal holds `first`; the upstream branch `main` then brings two more commits.
+const first = await world.upstream.commit("Fix parser", { "src/a.c": "int a = 1;\n" });
+await world.upstream.branch("first", first);
+const second = await world.upstream.commit("Add b | c", { "src/b.c": "int b;\n" });
+const third = await world.upstream.commit("Fix <b>", { "src/a.c": "int a = 2;\n" });
+const ALL = [first, second, third];
+
+function track(name: string, scmBranch: string, scmCommit: string) {
+  upsertTracking(world.db, {
+    version_control: "github",
+    scm_repo: UPSTREAM,
+    scm_branch: scmBranch,
+    scm_commit: scmCommit,
+    repo: `src-openeuler/${name}`,
+    branch: "master",
+    enabled: true,
+  });
+}
+
+/** A package with an open proposal of `first`, now tracking `main` from there. */
+async function withOpenProposal(name: string) {
+  world.addPackage(name);
+  track(name, "first", world.base);
+  const result = await world.scan(name);
+  if (result.outcome !== "proposed") throw new Error(`${name}: first proposal ${result.outcome}`);
+  track(name, "main", first);
+}
+
+function expectOneExtendedProposal(name: string) {
+  const repo = world.gitee.repo(`src-openeuler/${name}`);
+  expect(repo.pulls).toHaveLength(1);
+  expect(repo.issues).toHaveLength(1);
+  const pull = repo.pulls[0]!;
+  expect(pull.state).toBe("open");
+  const work = Object.keys(repo.branches).filter((branch) => branch.startsWith("patch-tracking/"));
+  expect(work).toEqual([pull.head]);
+  const files = repo.branches[pull.head]!.files;
+  expect(Object.keys(files).filter((path) => path.endsWith(".patch"))).toHaveLength(3);
+  const spec = files[`${name}.spec`]!.text;
+  expect(spec).toContain("Release:        2\n");
+  expect(spec.match(/^Patch\d+:/gm)).toHaveLength(3);
+  ALL.forEach((sha, index) => {
+    expect(files[`${sha}.patch`]?.text).toStartWith(`From ${sha} `);
+    expect(spec).toMatch(new RegExp(`^Patch${6000 + index}:\\s+${sha}\\.patch$`, "m"));
+  });
+  expect(spec.match(/^\* /gm)).toHaveLength(2);
+  expect(spec.match(/^- append patch file/gm)).toHaveLength(1);
+  const issue = repo.issues[0]!;
+  for (const sha of ALL) expect(issue.body).toContain(`[${sha.slice(0, 7)}](`);
+  expect(issue.body.match(/^\| \[/gm)).toHaveLength(3);
+  expect(pull.comments).toHaveLength(1);
+  expect(pull.comments[0]!.body).toStartWith(
+    `[patch tracking] added ${second.slice(0, 7)}..${third.slice(0, 7)}`,
+  );
+  expect(world.tracking(name)!.scm_commit).toBe(third);
+  expect(openRunFor(world.db, `src-openeuler/${name}`, "master")).toBeNull();
+  expect(runsFor(world.db, `src-openeuler/${name}`, "master").map((run) => run.kind)).toEqual([
+    "extend",
+    "new",
+  ]);
+  expect(proposalsFor(world.db, `src-openeuler/${name}`, "master").map((p) => p.state)).toEqual([
+    "open",
+  ]);
+}
+
+describe("extending a proposal", () => {
+  test("without faults: one comment, the issue edited, Release still bumped once", async () => {
+    await withOpenProposal("plain");
+    world.gitee.resetLog();
+    expect((await world.scan("plain")).outcome).toBe("proposed");
+    expectOneExtendedProposal("plain");
+    // Requests of one extension with two commits (reads and writes).
+    const made = world.gitee.requests.map((request) => `${request.method} ${request.path}`);
+    expect(made.length).toBeLessThanOrEqual(12);
+    console.log(`extension of 2 commits: ${made.length} Gitee requests\n  ${made.join("\n  ")}`);
+  });
+});
+
+describe("exactly once on the extend path under faults", () => {
+  const steps: [string, string, RegExp][] = [
+    ["pull request state", "GET", /\/pulls\/\d+$/],
+    ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
+    ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
+    ["issue edit", "PATCH", /^\/repos\/src-openeuler\/issues\/[A-Z0-9]+$/],
+    ["comment", "POST", /\/pulls\/\d+\/comments$/],
+  ];
+  const faults: [string, GiteeFault][] = [
+    ["500", { status: 500 }],
+    ["503 HTML", { status: 503 }],
+    ["429 with Retry-After", { rateLimit: { retryAfterSeconds: 1 } }],
+    ["timeout", { delayMs: 900 }],
+    ["dropped connection", { drop: true }],
+    ["500 after the write", { afterWrite: { status: 500 } }],
+    ["dropped after the write", { afterWrite: { drop: true } }],
+  ];
+  let scenario = 0;
+  const outcomes: string[] = [];
+
+  for (const [step, method, path] of steps) {
+    for (const [faultName, fault] of faults) {
+      test(`${step}: ${faultName} (twice)`, async () => {
+        const name = `extend${++scenario}`;
+        await withOpenProposal(name);
+        world.gitee.fault({ method, path, times: 2 }, fault);
+        let attempts = 0;
+        while (
+          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
+          world.tracking(name)!.scm_commit !== third
+        ) {
+          attempts++;
+          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
+          const result = await world.scan(name);
+          // The scheduler retries a failed tracking after 30 s at the soonest; a write that timed
+          // out has landed by then. Waiting past the emulator's delay keeps that order here.
+          if (result.outcome !== "proposed") await Bun.sleep(600);
+        }
+        world.gitee.clearFaults();
+        expectOneExtendedProposal(name);
+        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
+      });
+    }
+  }
+
+  test("every extend scenario ended with exactly one extended proposal", () => {
+    console.log(`extend fault scenarios: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
+    expect(outcomes).toHaveLength(steps.length * faults.length);
+  });
+});
+
+describe("a crash after any forge call of an extension", () => {
+  /**
+   * The real forge, except that the process "dies" right after its `crashAfter`-th call returned
+   * (a write has landed, the journal has not recorded it yet).
+   */
+  function crashingForge(crashAfter: number): Forge {
+    let calls = 0;
+    return new Proxy(world.forge, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          const result = await value.apply(target, args);
+          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
+          return result;
+        };
+      },
+    });
+  }
+
+  test("resuming after a crash at each point repeats nothing", async () => {
+    // How many forge calls an extension makes when nothing goes wrong.
+    await withOpenProposal("count");
+    let total = 0;
+    const counting = new Proxy(world.forge, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          total++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    await scanTracking({ ...world.deps, forge: counting }, "src-openeuler/count", "master");
+    expectOneExtendedProposal("count");
+    expect(total).toBeGreaterThan(5);
+
+    for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
+      const name = `crash${crashAfter}`;
+      await withOpenProposal(name);
+      const crashed = await scanTracking(
+        { ...world.deps, forge: crashingForge(crashAfter) },
+        `src-openeuler/${name}`,
+        "master",
+      );
+      expect(crashed.outcome).toBe("failed");
+      expect((await world.scan(name)).outcome).toBe("proposed");
+      expectOneExtendedProposal(name);
+    }
+    console.log(`extend crash points: ${total}, each resumed to one extended proposal`);
+  }, 120_000);
+});
