@@ -56,6 +56,7 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
       settings.applyCheckTimeout,
       settings.sourceCacheMb,
     ]).toEqual([500, 4096, 300_000, 300, 2048]);
+    expect(settings.proposals).toBe("rolling");
     expect(Object.isFrozen(settings)).toBe(true);
   });
 
@@ -72,6 +73,7 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
         APPLY_CHECK: "False",
         APPLY_CHECK_MAX_ARCHIVE_MB: 50,
         SOURCE_CACHE_MB: 100,
+        PROPOSALS: '"per-batch"',
         SOMETHING_ELSE: '"x"',
       }),
     );
@@ -84,6 +86,7 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
     expect(settings.certFile).toBe("/tmp/a.crt");
     expect(settings.plainHttp).toBe(true);
     expect(settings.logLevel).toBe("debug");
+    expect(settings.proposals).toBe("per-batch");
     expect(warnings).toEqual(["unknown key SOMETHING_ELSE ignored"]);
   });
 
@@ -133,6 +136,7 @@ PASSWORD = "${TEST_PASSWORD_HASH}"
     ],
     ["APPLY_CHECK_TIMEOUT zero", { APPLY_CHECK_TIMEOUT: 0 }, "APPLY_CHECK_TIMEOUT", /greater/],
     ["SOURCE_CACHE_MB text", { SOURCE_CACHE_MB: '"big"' }, "SOURCE_CACHE_MB", /number/],
+    ["PROPOSALS unknown", { PROPOSALS: '"weekly"' }, "PROPOSALS", /"rolling".*"per-batch"/],
     ["unterminated string", { USER: '"admin' }, "USER", /syntax error on line/],
     ["bare word value", { USER: "admin" }, "USER", /syntax error on line/],
   ];

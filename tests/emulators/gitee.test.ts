@@ -490,6 +490,113 @@ describe("pull requests", () => {
   });
 });
 
+describe("editing proposals (forge-apis §10.1)", () => {
+  test("PATCH /repos/{owner}/issues/{number} edits body, title and state; repo goes in the body", async () => {
+    const repo = freshRepo();
+    const [owner, name] = repo.split("/");
+    const issue = gitee.addIssue(repo, { title: "[patch tracking] master 1", body: "old" });
+    const edited = await call("PATCH", `/repos/${owner}/issues/${issue.number}`, {
+      form: { repo: name!, body: "| Commit | Datetime | Message |" },
+    });
+    expect(edited.status).toBe(200);
+    expect(await json(edited)).toMatchObject({
+      number: issue.number,
+      title: "[patch tracking] master 1",
+      body: "| Commit | Datetime | Message |",
+      state: "open",
+    });
+    const closed = await call("PATCH", `/repos/${owner}/issues/${issue.number}`, {
+      json: { repo: name, state: "closed" },
+    });
+    expect((await json(closed)).state).toBe("closed");
+    // No repo: 400 with Gitee's validation shape; an unknown number: 404; a bad state: 400.
+    const noRepo = await call("PATCH", `/repos/${owner}/issues/${issue.number}`, {
+      json: { body: "x" },
+    });
+    expect(noRepo.status).toBe(400);
+    expect(await json(noRepo)).toEqual({ messages: ["repo is empty"] });
+    const missing = await call("PATCH", `/repos/${owner}/issues/IZZZZZ`, { json: { repo: name } });
+    expect(missing.status).toBe(404);
+    const badState = await call("PATCH", `/repos/${owner}/issues/${issue.number}`, {
+      json: { repo: name, state: "done" },
+    });
+    expect(badState.status).toBe(400);
+    // The repository-level path has no PATCH on Gitee.
+    const repoLevel = await call("PATCH", `/repos/${repo}/issues/${issue.number}`, {
+      json: { body: "x" },
+    });
+    expect(repoLevel.status).toBe(404);
+    expect(gitee.repo(repo).issues[0]?.body).toBe("| Commit | Datetime | Message |");
+  });
+
+  test("a pull request's state: open, closed by PATCH, merged (then it cannot change)", async () => {
+    const repo = freshRepo({ "a.spec": "Release: 1\n" });
+    gitee.addBranch(repo, "patch-tracking/2");
+    gitee.setFile(repo, "patch-tracking/2", "a.spec", "Release: 2\n");
+    await call("POST", `/repos/${repo}/pulls`, {
+      json: { title: "t", head: "patch-tracking/2", base: "master" },
+    });
+    const open = await json(await call("GET", `/repos/${repo}/pulls/1`));
+    expect(open).toMatchObject({ state: "open", merged_at: null, closed_at: null });
+    const closed = await call("PATCH", `/repos/${repo}/pulls/1`, { json: { state: "closed" } });
+    expect(closed.status).toBe(200);
+    expect(await json(closed)).toMatchObject({ state: "closed", merged_at: null });
+    expect((await call("PATCH", `/repos/${repo}/pulls/1`, { json: { state: "x" } })).status).toBe(
+      400,
+    );
+    expect(
+      (await call("PATCH", `/repos/${repo}/pulls/9`, { json: { state: "closed" } })).status,
+    ).toBe(404);
+    // Re-opened and merged by a maintainer: the base takes the head's files.
+    await call("PATCH", `/repos/${repo}/pulls/1`, { json: { state: "open" } });
+    gitee.mergePull(repo, 1);
+    const merged = await json(await call("GET", `/repos/${repo}/pulls/1`));
+    expect(merged.state).toBe("merged");
+    expect(typeof merged.merged_at).toBe("string");
+    expect(gitee.repo(repo).branches.master?.files["a.spec"]?.text).toBe("Release: 2\n");
+    const refused = await call("PATCH", `/repos/${repo}/pulls/1`, { json: { state: "closed" } });
+    expect(refused.status).toBe(400);
+    expect(gitee.repo(repo).pulls[0]?.state).toBe("merged");
+  });
+
+  test("comments on pull requests and issues: POST 201, GET lists them; body required", async () => {
+    const repo = freshRepo();
+    gitee.addBranch(repo, "patch-tracking/3");
+    gitee.setFile(repo, "patch-tracking/3", "p.patch", "p");
+    await call("POST", `/repos/${repo}/pulls`, {
+      json: { title: "t", head: "patch-tracking/3", base: "master" },
+    });
+    const posted = await call("POST", `/repos/${repo}/pulls/1/comments`, {
+      json: { body: "[patch tracking] added abc1234..def5678" },
+    });
+    expect(posted.status).toBe(201);
+    expect(await json(posted)).toMatchObject({
+      id: expect.any(Number),
+      body: "[patch tracking] added abc1234..def5678",
+      user: { login: gitee.login },
+    });
+    const listed = await json(await call("GET", `/repos/${repo}/pulls/1/comments`));
+    expect(listed.map((comment: { body: string }) => comment.body)).toEqual([
+      "[patch tracking] added abc1234..def5678",
+    ]);
+    const empty = await call("POST", `/repos/${repo}/pulls/1/comments`, { json: {} });
+    expect(empty.status).toBe(400);
+    expect(await json(empty)).toEqual({ messages: ["body is empty"] });
+    expect(
+      (await call("POST", `/repos/${repo}/pulls/7/comments`, { json: { body: "x" } })).status,
+    ).toBe(404);
+    const issue = gitee.addIssue(repo, { title: "i" });
+    const onIssue = await call("POST", `/repos/${repo}/issues/${issue.number}/comments`, {
+      form: { body: "noted" },
+    });
+    expect(onIssue.status).toBe(201);
+    expect((await json(await call("GET", `/repos/${repo}/issues/${issue.number}`))).comments).toBe(
+      1,
+    );
+    expect(gitee.repo(repo).issues[0]?.comments.map((comment) => comment.body)).toEqual(["noted"]);
+  });
+});
+
 describe("faults", () => {
   test("status faults answer without acting, for the matching method and times only", async () => {
     const repo = freshRepo();
