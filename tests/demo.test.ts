@@ -10,4 +10,5 @@ test("npm run demo proposes the upstream fixes end to end", async () => {
   expect(result.stdout).toMatch(/Pull request !1: \[patch tracking\] \d{20}/);
   expect(result.stdout).toContain("+Patch6000:");
   expect(result.stdout).toContain("Add --version option \\| closes #12");
-});
+  // The demo waits for the scan that proposed both commits: up to two scan intervals.
+}, 30_000);
