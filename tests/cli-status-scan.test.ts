@@ -56,9 +56,9 @@ describe("status", () => {
       "open_run",
       "issue",
       "pull_request",
-      "filters",
       "open_proposal",
       "passed_over",
+      "filters",
       "last_error",
     ]);
     const rows = lines.slice(4);
@@ -77,7 +77,7 @@ describe("status", () => {
     );
     expect(rows[1]).toMatch(
       new RegExp(
-        `https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +- +!${pulls[0]!.number} \\(2 commits\\) +- +-$`,
+        `https://gitee\\.com/src-openeuler/healthy/pulls/${pulls[0]!.number} +!${pulls[0]!.number} \\(2 commits\\) +- +- +-$`,
       ),
     );
     expect(rows[2]).toMatch(/src-openeuler\/off@master +no +never +- +- +- +- +- +- +- +-$/);

@@ -128,6 +128,8 @@ describe("status page in Chromium", () => {
       "结果",
       "最近错误",
       "最新 issue / PR",
+      "未合入的 PR",
+      "已跳过的提交",
     ]);
     expect(chinese.seen.shown).toBe("1–100，共 200 项");
     expect(chinese.seen.pager).toBe("第 1 页，共 2 页");

@@ -39,9 +39,9 @@ const COLUMNS = [
   "open_run",
   "issue",
   "pull_request",
-  "filters",
   "open_proposal",
   "passed_over",
+  "filters",
   // Last: the only column cut to fit, and where a long line overflows without shifting others.
   "last_error",
 ] as const;
