@@ -188,9 +188,10 @@ export const OVERVIEW_SELECT = `SELECT t.version_control, t.scm_repo, t.scm_bran
               p.id AS p_id, p.pull_number AS p_pull_number, p.pull_url AS p_pull_url,
               p.issue_number AS p_issue_number, p.issue_url AS p_issue_url,
               p.work_branch AS p_work_branch, p.created_at AS p_created_at,
-              (SELECT json_group_array(sha) FROM (
+              -- CASE: the runs are looked through only for a tracking with an open proposal.
+              CASE WHEN p.id IS NULL THEN NULL ELSE (SELECT json_group_array(sha) FROM (
                  SELECT c.sha FROM publish_commit c JOIN publish_run r ON r.id = c.run_id
-                 WHERE r.proposal_id = p.id AND r.state = 'done' ORDER BY r.id, c.position)) AS p_commits,
+                 WHERE r.proposal_id = p.id AND r.state = 'done' ORDER BY r.id, c.position)) END AS p_commits,
               (SELECT COUNT(*) FROM passed_over po WHERE po.repo = t.repo AND po.branch = t.branch) AS passed_count,
               (SELECT json_group_array(json_object('sha', sha, 'reason', reason)) FROM (
                  SELECT sha, reason FROM passed_over po WHERE po.repo = t.repo AND po.branch = t.branch

@@ -1,8 +1,9 @@
 /**
  * The status page at `/` (and `/status`): every tracking with its last scan, outcome, error,
- * newest issue/pull request, open proposal and the commits passed over as already carried, failing ones first, a summary and a 30-day chart of proposed
- * patches. Server-rendered HTML and CSS with no script, read-only, and nothing secret on it; its
- * Content-Security-Policy admits only its own style block (by hash), so no `style=` attributes.
+ * newest issue/pull request, open proposal and the commits passed over as already carried,
+ * failing ones first, a summary and a 30-day chart of proposed patches. Server-rendered HTML and
+ * CSS with no script, read-only, and nothing secret on it; its Content-Security-Policy admits
+ * only its own style block (by hash), so no `style=` attributes.
  */
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
