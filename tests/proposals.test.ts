@@ -216,6 +216,13 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
     const closing = repo.pulls[0]!.comments;
     expect(closing).toHaveLength(1);
     expect(closing[0]!.body).toContain(`superseded by !${successor.number}`);
+    // Its issue is closed too, with a comment naming the successor's issue and pull request.
+    expect(repo.issues.map((issue) => issue.state)).toEqual(["closed", "open"]);
+    const issueComments = repo.issues[0]!.comments;
+    expect(issueComments).toHaveLength(1);
+    expect(issueComments[0]!.body).toStartWith(
+      `[patch tracking] superseded by #${repo.issues[1]!.number} and its pull request !${successor.number} (${openProposalFor(world.db, "src-openeuler/moved", "master")?.pullUrl}): `,
+    );
     const states = proposalsFor(world.db, "src-openeuler/moved", "master").map((p) => p.state);
     expect(states).toEqual(["open", "superseded"]);
     expect(repo.issues[1]!.body).toContain(first.slice(0, 7));

@@ -336,30 +336,58 @@ export class GiteeForge implements Forge {
     );
   }
 
-  private async hasPullComment(repo: RepoPath, number: number, body: string): Promise<boolean> {
+  /** Whether the comment list at `path` (an issue's or a pull request's) holds `body`. */
+  private async hasComment(repo: RepoPath, path: string, body: string): Promise<boolean> {
     const comments = await this.http
-      .list<{ body?: string }>(`${repoApi(repo)}/pulls/${number}/comments`, {}, 5)
+      .list<{ body?: string }>(path, {}, 5)
       .catch((error) => this.emptyIfRepoExists(repo, error));
     return comments.some((comment) => comment.body?.trim() === body.trim());
   }
 
-  async ensurePullComment(
+  /** Posts `body` to the comment list at `path` unless it is there (see ensurePullComment). */
+  private async ensureComment(
+    repo: RepoPath,
+    path: string,
+    body: string,
+    mayExist: boolean,
+  ): Promise<EnsureOutcome> {
+    if (mayExist && (await this.hasComment(repo, path, body))) return "existed";
+    try {
+      await this.http.request("POST", path, { body: { body } });
+      return "created";
+    } catch (error) {
+      if (outcomeUnknown(error) && (await this.hasComment(repo, path, body))) return "created";
+      throw error;
+    }
+  }
+
+  ensurePullComment(
     repo: RepoPath,
     number: number,
     body: string,
     mayExist: boolean,
   ): Promise<EnsureOutcome> {
-    if (mayExist && (await this.hasPullComment(repo, number, body))) return "existed";
-    try {
-      await this.http.request("POST", `${repoApi(repo)}/pulls/${number}/comments`, {
-        body: { body },
-      });
-      return "created";
-    } catch (error) {
-      if (outcomeUnknown(error) && (await this.hasPullComment(repo, number, body)))
-        return "created";
-      throw error;
-    }
+    return this.ensureComment(repo, `${repoApi(repo)}/pulls/${number}/comments`, body, mayExist);
+  }
+
+  ensureIssueComment(
+    repo: RepoPath,
+    number: string,
+    body: string,
+    mayExist: boolean,
+  ): Promise<EnsureOutcome> {
+    const path = `${repoApi(repo)}/issues/${encodeURIComponent(number)}/comments`;
+    return this.ensureComment(repo, path, body, mayExist);
+  }
+
+  async closeIssue(repo: RepoPath, number: string): Promise<void> {
+    // The same owner-level edit as updateIssue (forge-apis §10.1); setting "closed" twice is
+    // harmless, so a lost answer is simply asked again by the run's retry.
+    await this.http.request(
+      this.http.profile.updateIssueMethod,
+      `/repos/${encodeURIComponent(repo.owner)}/issues/${encodeURIComponent(number)}`,
+      { body: { repo: repo.name, state: "closed" } },
+    );
   }
 
   async closePull(repo: RepoPath, number: number): Promise<void> {

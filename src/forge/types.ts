@@ -106,6 +106,15 @@ export interface Forge {
     body: string,
     mayExist: boolean,
   ): Promise<EnsureOutcome>;
+  /** Comments on an issue unless this exact comment is there (as ensurePullComment). */
+  ensureIssueComment(
+    repo: RepoPath,
+    number: string,
+    body: string,
+    mayExist: boolean,
+  ): Promise<EnsureOutcome>;
+  /** Closes an issue the service opened (closing a closed one changes nothing). */
+  closeIssue(repo: RepoPath, number: string): Promise<void>;
   /** Closes an open pull request without merging it (closing a closed one changes nothing). */
   closePull(repo: RepoPath, number: number): Promise<void>;
   /** The files directly in folder `dir` ("" = the root) of `branch`, with their blob shas. */

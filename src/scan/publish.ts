@@ -33,7 +33,12 @@ import { issueTitle, patchFileName, pullTitle, specMessage, uploadMessage } from
 import { getsPatchFile } from "./proposal/commits.ts";
 import { extendSteps } from "./proposal/extend.ts";
 import { judgeRun } from "./proposal/judge.ts";
-import { issueBody, pullBody, supersededComment } from "./proposal/render.ts";
+import {
+  issueBody,
+  pullBody,
+  supersededComment,
+  supersededIssueComment,
+} from "./proposal/render.ts";
 import { editSpec, SpecEditError, specAlreadyHasPatches } from "./spec.ts";
 
 /** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
@@ -117,14 +122,16 @@ export async function uploadPatches(
 }
 
 /**
- * Closes the proposal `oldId` replaced by the run's new pull request, with a comment linking it.
- * Both calls are safe to repeat: the comment is looked for first, closing a closed one is a no-op.
+ * Closes the proposal `oldId` replaced by the run's new pull request: its pull request and its
+ * issue each get a comment linking the successor, then are closed. Every call is safe to repeat
+ * (a resumed run looks for each comment first; closing a closed one changes nothing), so the
+ * journal's one "supersede" step covers them all.
  */
 async function closeSuperseded(
   deps: PublishDeps,
   repo: RepoPath,
   oldId: number,
-  successor: { number: number; url: string },
+  successor: { pull: { number: number; url: string }; issue: { number: string } },
 ): Promise<void> {
   const old = getProposal(deps.db, oldId);
   if (!old) return;
@@ -133,13 +140,24 @@ async function closeSuperseded(
   await deps.forge.ensurePullComment(
     repo,
     old.pullNumber,
-    supersededComment(successor.number, successor.url, why),
+    supersededComment(successor.pull.number, successor.pull.url, why),
     true,
   );
   await deps.forge.closePull(repo, old.pullNumber);
-  deps.log.info("superseded pull request closed", {
+  await deps.forge.ensureIssueComment(
+    repo,
+    old.issueNumber,
+    supersededIssueComment(
+      { pull: successor.pull.number, pullUrl: successor.pull.url, issue: successor.issue.number },
+      why,
+    ),
+    true,
+  );
+  await deps.forge.closeIssue(repo, old.issueNumber);
+  deps.log.info("superseded proposal closed", {
     pull: old.pullNumber,
-    successor: successor.number,
+    issue: old.issueNumber,
+    successor: successor.pull.number,
   });
 }
 
@@ -193,7 +211,7 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
   if (run.supersedes !== null) {
     check();
     setStep(db, run.id, "supersede");
-    await closeSuperseded(deps, repo, run.supersedes, pull);
+    await closeSuperseded(deps, repo, run.supersedes, { pull, issue });
   }
 
   setStep(db, run.id, "finish");

@@ -119,3 +119,11 @@ export function supersededComment(
 ): string {
   return `[patch tracking] superseded by !${successorPull} (${successorUrl}): ${why}. Its commits are all in the new pull request.`;
 }
+
+/** The comment that closes the issue of a proposal replaced by a successor. */
+export function supersededIssueComment(
+  successor: { pull: number; pullUrl: string; issue: string },
+  why: string,
+): string {
+  return `[patch tracking] superseded by #${successor.issue} and its pull request !${successor.pull} (${successor.pullUrl}): ${why}. Every commit listed here is in the new pull request.`;
+}

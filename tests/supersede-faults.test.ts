@@ -1,0 +1,187 @@
+/**
+ * Exactly once when a proposal is replaced: the tracked branch's spec changed under an open
+ * proposal, so the next commits open a successor holding every commit, and the old pull request
+ * and its issue each get one comment linking the successor and are closed. Each request of the
+ * closing step fails (or loses its answer) twice, or the process dies after any forge call of
+ * the replacing scan; whatever happens, there is one successor, one comment on each old item,
+ * and both old items end closed.
+ */
+import { describe, expect, test } from "bun:test";
+import { proposalsFor } from "../src/db/proposals.ts";
+import { openRunFor } from "../src/db/runs.ts";
+import type { Forge } from "../src/forge/types.ts";
+import { scanTracking } from "../src/scan/scan-tracking.ts";
+import type { GiteeFault } from "./emulators/gitee.ts";
+import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
+
+const world = await makeWorld({ giteeTimeoutMs: 400 });
+let fileCounter = 0;
+
+function upstreamCommit(subject: string): Promise<string> {
+  fileCounter++;
+  return world.upstream.commit(subject, { [`src/s${fileCounter}.c`]: `int s${fileCounter};\n` });
+}
+
+/**
+ * A package whose open proposal holds one commit, whose tracked spec a maintainer has bumped
+ * since, and one more upstream commit to propose: the next scan replaces the proposal.
+ */
+async function readyToReplace(name: string): Promise<{ first: string; next: string }> {
+  world.gitee.addRepo(`src-openeuler/${name}`, {
+    files: { [`${name}.spec`]: packageSpec(name) },
+  });
+  trackPackage(world.db, name, await world.upstream.head());
+  const first = await upstreamCommit(`First fix for ${name}`);
+  const opened = await world.scan(name);
+  if (opened.outcome !== "proposed") throw new Error(`${name}: first proposal ${opened.outcome}`);
+  world.gitee.setFile(`src-openeuler/${name}`, "master", `${name}.spec`, packageSpec(name, "5"));
+  const next = await upstreamCommit(`Second fix for ${name}`);
+  return { first, next };
+}
+
+function expectOneReplacement(name: string, first: string, next: string) {
+  const repo = world.gitee.repo(`src-openeuler/${name}`);
+  expect(repo.pulls.map((pull) => pull.state)).toEqual(["closed", "open"]);
+  expect(repo.issues.map((issue) => issue.state)).toEqual(["closed", "open"]);
+  const [old, successor] = repo.pulls;
+  const [oldIssue, successorIssue] = repo.issues;
+  expect(old!.comments.map((comment) => comment.body.split(" (")[0])).toEqual([
+    `[patch tracking] superseded by !${successor!.number}`,
+  ]);
+  expect(oldIssue!.comments.map((comment) => comment.body.split(" (")[0])).toEqual([
+    `[patch tracking] superseded by #${successorIssue!.number} and its pull request !${successor!.number}`,
+  ]);
+  expect(successor!.comments).toEqual([]);
+  const files = repo.branches[successor!.head]!.files;
+  expect(Object.keys(files).filter((path) => path.endsWith(".patch"))).toEqual(
+    expect.arrayContaining([`${first}.patch`, `${next}.patch`]),
+  );
+  expect(Object.keys(files).filter((path) => path.endsWith(".patch"))).toHaveLength(2);
+  const spec = files[`${name}.spec`]!.text;
+  expect([...spec.matchAll(/^Patch\d+:\s+(\S+)$/gm)].map((match) => match[1])).toEqual([
+    `${first}.patch`,
+    `${next}.patch`,
+  ]);
+  expect(spec).toContain("Release:        6\n");
+  expect(spec.match(/^- append patch file/gm)).toHaveLength(1);
+  for (const sha of [first, next]) expect(successorIssue!.body).toContain(sha.slice(0, 7));
+  expect(world.tracking(name)!.scm_commit).toBe(next);
+  expect(openRunFor(world.db, `src-openeuler/${name}`, "master")).toBeNull();
+  expect(proposalsFor(world.db, `src-openeuler/${name}`, "master").map((p) => p.state)).toEqual([
+    "open",
+    "superseded",
+  ]);
+}
+
+describe("replacing a proposal", () => {
+  test("without faults: the old pull request and issue are closed, each with one comment", async () => {
+    const { first, next } = await readyToReplace("replace");
+    expect((await world.scan("replace")).outcome).toBe("proposed");
+    expectOneReplacement("replace", first, next);
+  });
+});
+
+describe("exactly once on the closing step under faults", () => {
+  const steps: [string, string, RegExp][] = [
+    ["pull request comment", "POST", /\/pulls\/1\/comments$/],
+    ["pull request close", "PATCH", /\/pulls\/1$/],
+    ["issue comment", "POST", /\/issues\/[A-Z0-9]+\/comments$/],
+    ["issue close", "PATCH", /^\/repos\/src-openeuler\/issues\/[A-Z0-9]+$/],
+  ];
+  const faults: [string, GiteeFault][] = [
+    ["500", { status: 500 }],
+    ["timeout", { delayMs: 900 }],
+    ["dropped connection", { drop: true }],
+    ["500 after the write", { afterWrite: { status: 500 } }],
+    ["dropped after the write", { afterWrite: { drop: true } }],
+  ];
+  let scenario = 0;
+  const outcomes: string[] = [];
+
+  for (const [step, method, path] of steps) {
+    for (const [faultName, fault] of faults) {
+      test(`${step}: ${faultName} (twice)`, async () => {
+        const name = `supersede${++scenario}`;
+        const { first, next } = await readyToReplace(name);
+        world.gitee.resetLog();
+        world.gitee.fault({ method, path, times: 2 }, fault);
+        let attempts = 0;
+        while (
+          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
+          world.tracking(name)!.scm_commit !== next
+        ) {
+          attempts++;
+          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
+          const result = await world.scan(name);
+          // As the scheduler's retry does, come back after a timed-out write has landed.
+          if (result.outcome !== "proposed") await Bun.sleep(600);
+        }
+        world.gitee.clearFaults();
+        // The fault hit the step's request (a second time unless a read showed the write landed).
+        const hit = world.gitee.requests.filter((request) => request.fault !== undefined);
+        expect(hit.length).toBeGreaterThanOrEqual(1);
+        for (const request of hit) {
+          expect(request.method).toBe(method);
+          expect(request.path).toMatch(path);
+        }
+        expectOneReplacement(name, first, next);
+        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
+      });
+    }
+  }
+
+  test("every closing-step scenario ended with one successor and both old items closed", () => {
+    console.log(`supersede fault scenarios: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
+    expect(outcomes).toHaveLength(steps.length * faults.length);
+  });
+});
+
+describe("a crash after any forge call of a replacing scan", () => {
+  /** The real forge, except that the process "dies" right after its `crashAfter`-th call. */
+  function crashingForge(crashAfter: number): Forge {
+    let calls = 0;
+    return new Proxy(world.forge, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          const result = await value.apply(target, args);
+          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
+          return result;
+        };
+      },
+    });
+  }
+
+  test("resuming after a crash at each point repeats nothing", async () => {
+    const counted = await readyToReplace("count");
+    let total = 0;
+    const counting = new Proxy(world.forge, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          total++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    await scanTracking({ ...world.deps, forge: counting }, "src-openeuler/count", "master");
+    expectOneReplacement("count", counted.first, counted.next);
+    expect(total).toBeGreaterThan(8);
+
+    for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
+      const name = `crash${crashAfter}`;
+      const { first, next } = await readyToReplace(name);
+      const crashed = await scanTracking(
+        { ...world.deps, forge: crashingForge(crashAfter) },
+        `src-openeuler/${name}`,
+        "master",
+      );
+      expect(crashed.outcome).toBe("failed");
+      expect((await world.scan(name)).outcome).toBe("proposed");
+      expectOneReplacement(name, first, next);
+    }
+    console.log(`replacing-scan crash points: ${total}, each resumed to one successor`);
+  }, 180_000);
+});
