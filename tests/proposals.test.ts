@@ -4,6 +4,7 @@
  * a spec changed under an open proposal replaces it; "per-batch" keeps one proposal per scan.
  */
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { renderPlan } from "../cli/commands/plan.ts";
 import { statusTable } from "../cli/commands/status.ts";
@@ -12,6 +13,7 @@ import { openProposalFor, proposalsFor } from "../src/db/proposals.ts";
 import { listOverview } from "../src/db/status.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
 import { planTracking } from "../src/scan/plan.ts";
+import { declaredPatchFiles } from "../src/scan/proposal/carried.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { GitRepo } from "./helpers/git-repo.ts";
 import { rpmspecParse } from "./helpers/rpmspec.ts";
@@ -289,6 +291,55 @@ describe(`already carried patches (${mode.name})`, () => {
     expect(repo.issues[0]!.body).toContain(
       "Fix null crash (already carried as backport-fix-null-crash.patch: no patch file)",
     );
+  });
+
+  test("Patch lines with macros name their files after expansion; %(...) is never run", async () => {
+    const crash = await upstreamCommit("Fix crash on start");
+    const leak = await upstreamCommit("Fix leak on exit");
+    const fresh = await upstreamCommit("Yet another fix");
+    const marker = join(world.dir, "macro-shell-ran");
+    const spec = `%global fixtag leak-fix\n${packageSpec("macros")}`.replace(
+      "Source0:        %{name}-%{version}.tar.gz\n",
+      [
+        "Source0:        %{name}-%{version}.tar.gz",
+        "Patch1:         %{name}-fix-crash.patch",
+        "Patch2:         backport-%{fixtag}-%{version}.patch",
+        `Patch3:         %(touch ${marker} && echo x)-never.patch`,
+        "",
+      ].join("\n"),
+    );
+    expect(declaredPatchFiles(spec)).toEqual([
+      "macros-fix-crash.patch",
+      "backport-leak-fix-1.2.3.patch",
+    ]);
+    world.gitee.addRepo("src-openeuler/macros", {
+      files: {
+        "macros.spec": spec,
+        "macros-fix-crash.patch": await backport(crash),
+        "backport-leak-fix-1.2.3.patch": await backport(leak),
+      },
+    });
+    trackPackage(world.db, "macros", await parentOf(crash));
+    const plan = await planTracking(planDeps(), "src-openeuler/macros", "master");
+    expect(plan?.commits.map((commit) => commit.verdict)).toEqual([
+      "already carried as macros-fix-crash.patch",
+      "already carried as backport-leak-fix-1.2.3.patch",
+      null,
+    ]);
+    expect((await world.scan("macros")).outcome).toBe("proposed");
+    const repo = repoOf("macros");
+    const files = repo.branches[repo.pulls[0]!.head]!.files;
+    expect(Object.keys(files).filter((file) => /^[0-9a-f]{40}\.patch$/.test(file))).toEqual([
+      `${fresh}.patch`,
+    ]);
+    expect(declaredPatches(files["macros.spec"]!.text).at(-1)).toBe(`${fresh}.patch`);
+    expect(repo.issues[0]!.body).toContain(
+      "Fix crash on start (already carried as macros-fix-crash.patch: no patch file)",
+    );
+    expect(repo.issues[0]!.body).toContain(
+      "Fix leak on exit (already carried as backport-leak-fix-1.2.3.patch: no patch file)",
+    );
+    expect(existsSync(marker)).toBe(false);
   });
 
   test("when every new commit is carried nothing is proposed and the position advances", async () => {

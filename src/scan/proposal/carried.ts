@@ -10,6 +10,7 @@ import type { Database } from "bun:sqlite";
 import { cachedPatchIds, cachePatchIds } from "../../db/carried.ts";
 import type { Forge, RepoPath } from "../../forge/types.ts";
 import type { Logger } from "../../log.ts";
+import { readPrepPlan } from "../sources/prep-plan.ts";
 import { parseSpecModel } from "../spec-lines.ts";
 import { patchDeclarations } from "../spec-patches.ts";
 import { preambleTags } from "../spec-tags.ts";
@@ -23,10 +24,21 @@ export interface CarriedDeps {
   remember?: boolean;
 }
 
-/** The patch files a spec declares (Patch tags and %patchlist entries), as written. */
+/**
+ * The patch files a spec declares (Patch tags and %patchlist entries). A name with macros
+ * (`%{name}-fix-crash.patch`) is expanded by the apply check's expander, which knows the spec's
+ * %global/%define and tags and never runs anything (`%(...)` is refused); one it cannot expand
+ * is left out. Names without macros are kept as written, in every %if branch.
+ */
 export function declaredPatchFiles(spec: string): string[] {
   const model = parseSpecModel(spec);
-  return patchDeclarations(model, preambleTags(model)).map((declaration) => declaration.file);
+  const written = patchDeclarations(model, preambleTags(model))
+    .map((declaration) => declaration.file)
+    .filter((file) => !file.includes("%"));
+  const expanded = [...readPrepPlan(spec).patches.values()].filter(
+    (file): file is string => file !== null && !file.includes("%"),
+  );
+  return [...new Set([...written, ...expanded])];
 }
 
 /**
@@ -44,9 +56,7 @@ export async function findCarried(
   if (candidates.length === 0) return carried;
   const spec = await deps.forge.readFile(repo, branch, `${repo.name}.spec`);
   if (!spec) return carried;
-  const declared = declaredPatchFiles(new TextDecoder().decode(spec.content)).filter(
-    (file) => !file.includes("%"),
-  );
+  const declared = declaredPatchFiles(new TextDecoder().decode(spec.content));
   if (declared.length === 0) return carried;
 
   const fileOf = new Map<string, string>();
