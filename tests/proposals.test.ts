@@ -150,6 +150,43 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
     expect(text).toContain("pull request !1: [patch tracking]");
   });
 
+  test("where %prep applies patches one by one, each joining commit gets one %patch line", async () => {
+    const spec = packageSpec("explicit")
+      .replace(
+        "Source0:        %{name}-%{version}.tar.gz\n",
+        "Source0:        %{name}-%{version}.tar.gz\nPatch1:         0001-local.patch\n",
+      )
+      .replace(
+        "%autosetup -n %{name}-%{version} -p1\n",
+        "%setup -q -n %{name}-%{version}\n%patch -P 1 -p1\n",
+      );
+    await newPackage("explicit", spec);
+    const first = [await upstreamCommit("Explicit one"), await upstreamCommit("Explicit two")];
+    expect((await world.scan("explicit")).outcome).toBe("proposed");
+    const second = await upstreamCommit("Explicit three");
+    expect((await world.scan("explicit")).outcome).toBe("proposed");
+    const all = [...first, second];
+
+    const repo = repoOf("explicit");
+    expect(repo.pulls).toHaveLength(1);
+    const text = repo.branches[repo.pulls[0]!.head]!.files["explicit.spec"]!.text;
+    expect(declaredPatches(text)).toEqual([
+      "0001-local.patch",
+      ...all.map((sha) => `${sha}.patch`),
+    ]);
+    expect(text).toContain(
+      "%patch -P 1 -p1\n%patch -P 6000 -p1\n%patch -P 6001 -p1\n%patch -P 6002 -p1\n",
+    );
+    expect(text.match(/^%patch /gm)).toHaveLength(4);
+    expect(text).toContain("Release:        2\n");
+    expect(text.match(/^- append patch file/gm)).toHaveLength(1);
+    const parsed = rpmspecParse(text, {
+      sources: ["0001-local.patch", ...all.map((sha) => `${sha}.patch`)],
+    });
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.ok).toBe(true);
+  });
+
   test("after a merge the next commits open a new proposal from the tracked branch", async () => {
     await newPackage("merged");
     const first = await upstreamCommit("Merged fix");
@@ -177,14 +214,17 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
     const declined = await upstreamCommit("Unwanted change");
     await world.scan("declined");
     world.gitee.setPullState("src-openeuler/declined", 1, "closed");
-    const before = repoOf("declined").pulls[0]!;
+    const before = structuredClone(repoOf("declined").pulls[0]!);
+    const issueBefore = structuredClone(repoOf("declined").issues[0]!);
     const next = await upstreamCommit("Wanted change");
     expect((await world.scan("declined")).outcome).toBe("proposed");
 
     const repo = repoOf("declined");
     expect(repo.pulls).toHaveLength(2);
-    // The closed one is left exactly as it was.
+    // The closed one is left exactly as it was, and so is its issue.
     expect(repo.pulls[0]).toEqual(before);
+    expect(repo.issues[0]).toEqual(issueBefore);
+    expect(repo.branches[before.head]!.files[`${next}.patch`]).toBeUndefined();
     const fresh = repo.pulls[1]!;
     expect(fresh.state).toBe("open");
     const files = repo.branches[fresh.head]!.files;
@@ -250,6 +290,20 @@ describe(`per-batch proposals (${mode.name})`, () => {
         [`${second}.patch`],
       ]);
       for (const spec of specs) expect(spec).toContain("Release:        2\n");
+      // Nothing is added to the first proposal: no comment, its issue lists only its commit.
+      expect(repo.pulls[0]!.comments).toEqual([]);
+      expect(repo.issues[0]!.body).not.toContain(second.slice(0, 7));
+      expect(repo.issues[1]!.body).not.toContain(first.slice(0, 7));
+      // The dry run says the same: a third commit would open a third proposal.
+      await upstreamCommit("Batch three");
+      const plan = await planTracking(
+        { ...planDeps(), proposals: "per-batch" },
+        "src-openeuler/batches",
+        "master",
+      );
+      expect(plan?.proposal).toBeUndefined();
+      expect(plan?.pull?.number).toBeUndefined();
+      expect(plan?.spec?.diff).toContain("+Release:        2");
     } finally {
       world.deps.proposals = undefined;
     }
