@@ -9,6 +9,7 @@ import { getTracking } from "./db/trackings.ts";
 import { GiteeForge } from "./forge/gitee.ts";
 import { FORGE_PROFILES } from "./forge/profiles.ts";
 import { budgetWindows, RequestBudget } from "./forge/request-budget.ts";
+import type { Forge } from "./forge/types.ts";
 import type { Logger } from "./log.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import {
@@ -21,6 +22,8 @@ import {
 import { fleetPlanRoutes } from "./routes/plan.ts";
 import { scanRoutes } from "./routes/scan.ts";
 import { forgeApplyChecker } from "./scan/apply-check.ts";
+import type { PlanDeps } from "./scan/plan.ts";
+import { planReads } from "./scan/plan-reads.ts";
 import { Scanner } from "./scan/scheduler.ts";
 import { BlobCache } from "./scan/sources/blob-cache.ts";
 import { sourceLimits } from "./scan/sources/limits.ts";
@@ -105,17 +108,31 @@ export function createEngine(
     log: log.child({ component: "git" }),
   });
   const upstreams = { github, git };
-  const applyChecker = settings.applyCheck
-    ? forgeApplyChecker({
-        forge,
-        cache: new BlobCache(
-          join(settings.gitBasePath, "source-cache"),
-          settings.sourceCacheMb * 1024 * 1024,
-        ),
-        limits: sourceLimits(settings),
-        workRoot: join(settings.gitBasePath, "apply-check"),
-      })
-    : null;
+  const sourceCache = new BlobCache(
+    join(settings.gitBasePath, "source-cache"),
+    settings.sourceCacheMb * 1024 * 1024,
+  );
+  const applyCheckerOn = (reads: Forge) =>
+    settings.applyCheck
+      ? forgeApplyChecker({
+          forge: reads,
+          cache: sourceCache,
+          limits: sourceLimits(settings),
+          workRoot: join(settings.gitBasePath, "apply-check"),
+        })
+      : null;
+  const applyChecker = applyCheckerOn(forge);
+  /** A dry run's dependencies: a fresh read-only view of Gitee (plan-reads.ts) for each plan. */
+  const planDeps = (): PlanDeps => {
+    const reads = planReads(forge, sourceCache);
+    return {
+      db,
+      forge: reads,
+      upstreams,
+      applyChecker: applyCheckerOn(reads),
+      proposals: settings.proposals,
+    };
+  };
   const scanner = new Scanner({
     db,
     log,
@@ -135,19 +152,10 @@ export function createEngine(
     scanner,
     metrics,
     routes: (context) => [
-      scanRoutes({
-        ...context,
-        scanner,
-        plan: { db, forge, upstreams, applyChecker, proposals: settings.proposals },
-      }),
+      scanRoutes({ ...context, scanner, planDeps }),
       fleetPlanRoutes({
         ...context,
-        fleet: {
-          db,
-          upstreams,
-          proposals: settings.proposals,
-          concurrency: settings.scanConcurrency,
-        },
+        fleet: { planDeps, concurrency: settings.scanConcurrency },
       }),
     ],
     onTrackingSaved(repo, branch) {

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkCommits, summaryLine, verdictText } from "../src/scan/apply-check.ts";
+import {
+  checkCommits,
+  summaryLine,
+  type Verdict,
+  verdictKind,
+  verdictText,
+} from "../src/scan/apply-check.ts";
 import { unpackArchive } from "../src/scan/sources/archive.ts";
 import { BlobCache, gitBlobSha } from "../src/scan/sources/blob-cache.ts";
 import { DEFAULT_SOURCE_LIMITS, Deadline, NotCheckedError } from "../src/scan/sources/limits.ts";
@@ -412,5 +418,24 @@ describe("the package file cache", () => {
     const path = cache.put(big.sha, big.bytes, join(dir, "once"));
     expect(path).toBe(join(dir, "once"));
     expect(cache.get(big.sha)).toBeNull();
+  });
+});
+
+describe("verdict kinds", () => {
+  test("each verdict's text reads back as its kind; other verdicts are none", () => {
+    const verdicts: Verdict[] = [
+      { kind: "applies", offset: false, fuzz: 0 },
+      { kind: "applies", offset: true, fuzz: 2 },
+      { kind: "already applied" },
+      { kind: "conflict", files: ["src/a.c"] },
+      { kind: "conflict", files: [] },
+      { kind: "not checked", reason: "no archive found" },
+    ];
+    expect(verdicts.map((verdict) => verdictKind(verdictText(verdict)))).toEqual(
+      verdicts.map((verdict) => verdict.kind),
+    );
+    expect(verdictKind("already carried as fix.patch")).toBeNull();
+    expect(verdictKind("passed over: message does not match")).toBeNull();
+    expect(verdictKind(null)).toBeNull();
   });
 });

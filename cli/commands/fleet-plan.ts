@@ -3,7 +3,7 @@
  * read page by page from `GET /plan` (so progress can be shown over thousands of trackings).
  * A summary line first, then one line per tracking with something to do; nothing is written.
  */
-import type { FleetItem, FleetPlan } from "../../src/scan/fleet-plan.ts";
+import type { FleetApplyCounts, FleetItem, FleetPlan } from "../../src/scan/fleet-plan.ts";
 import { summarize } from "../../src/scan/fleet-plan.ts";
 import { CliError } from "../errors.ts";
 import type { ApiClient } from "../http-client.ts";
@@ -21,13 +21,51 @@ function plural(count: number, word: string): string {
 
 export function summaryLine(items: readonly FleetItem[]): string {
   const summary = summarize(items);
-  const extending = items.filter((item) => item.proposal === "extend").length;
   const parts = [
-    `would propose ${plural(summary.commits, "commit")} in ${plural(summary.proposals, "proposal")}${extending > 0 ? ` (${extending} joining open ones)` : ""}`,
+    `would propose ${plural(summary.commits, "commit")} in ${plural(summary.proposals, "proposal")}${summary.extending > 0 ? ` (${summary.extending} joining open ones)` : ""}`,
+    `${summary.carried} already carried`,
     `${summary.passedOver} passed over by filters`,
-    plural(summary.failures, "failure"),
   ];
+  if (summary.alreadyApplied > 0) parts.push(`${summary.alreadyApplied} already applied`);
+  if (summary.conflicts > 0) parts.push(plural(summary.conflicts, "conflict"));
+  parts.push(plural(summary.failures, "failure"));
   return `${plural(summary.trackings, "enabled tracking")}: ${parts.join(", ")}`;
+}
+
+/** The commits that get no patch file, and why ("1 already carried, 2 passed over by filters"). */
+function setAside(item: FleetItem): string[] {
+  const parts: string[] = [];
+  if (item.carried > 0) parts.push(`${item.carried} already carried`);
+  if (item.passedOver > 0) parts.push(`${item.passedOver} passed over by filters`);
+  if (item.applyCheck?.alreadyApplied)
+    parts.push(`${item.applyCheck.alreadyApplied} already applied`);
+  if (item.empty > 0) parts.push(`${item.empty} empty`);
+  return parts;
+}
+
+/** The apply check's verdicts on the commits to propose ("apply check: 2 apply, 1 conflict"). */
+function applyCheckText(counts: FleetApplyCounts | null): string | null {
+  if (!counts) return null;
+  const parts: string[] = [];
+  if (counts.applies > 0) parts.push(`${counts.applies} appl${counts.applies === 1 ? "ies" : "y"}`);
+  if (counts.conflicts > 0) parts.push(plural(counts.conflicts, "conflict"));
+  if (counts.notChecked > 0) parts.push(`${counts.notChecked} not checked`);
+  return parts.length > 0 ? `apply check: ${parts.join(", ")}` : null;
+}
+
+function proposalText(item: FleetItem): string {
+  const open = item.openProposal;
+  if (!open) return "new proposal";
+  switch (open.action) {
+    case "extend":
+      return `joining the open pull request !${open.pull}`;
+    case "replace":
+      return `replacing the open pull request !${open.pull}: the tracked spec changed under it`;
+    case "merged":
+      return `new proposal: !${open.pull} was merged`;
+    case "closed":
+      return `new proposal: !${open.pull} was closed without merging`;
+  }
 }
 
 /** One line for a tracking with something to do or to look at; null when it is up to date. */
@@ -36,15 +74,17 @@ export function itemLine(item: FleetItem): string | null {
   const more = item.remaining > 0 ? `, ${item.remaining} more for the following run` : "";
   switch (item.state) {
     case "would-propose": {
-      const parts = [
-        `${item.proposed} to propose (${item.proposal === "extend" ? "joining the open proposal" : "new proposal"})`,
-      ];
-      if (item.passedOver > 0) parts.push(`${item.passedOver} passed over by filters`);
-      if (item.empty > 0) parts.push(`${item.empty} empty`);
-      return `${name}: ${plural(item.newCommits, "new commit")}: ${parts.join(", ")}${more}`;
+      const parts = [`${item.proposed} to propose (${proposalText(item)})`, ...setAside(item)];
+      const checked = applyCheckText(item.applyCheck);
+      const spec = item.specError ? `; spec cannot be edited: ${cellText(item.specError)}` : "";
+      return `${name}: ${plural(item.newCommits, "new commit")}: ${parts.join(", ")}${checked ? `; ${checked}` : ""}${spec}${more}`;
     }
-    case "passed-over":
-      return `${name}: ${plural(item.newCommits, "new commit")}, all passed over by filters${more}`;
+    case "passed-over": {
+      const aside = setAside(item);
+      if (aside.length === 1 && item.passedOver === item.newCommits)
+        return `${name}: ${plural(item.newCommits, "new commit")}, all passed over by filters${more}`;
+      return `${name}: ${plural(item.newCommits, "new commit")}, none to propose: ${aside.join(", ")}${more}`;
+    }
     case "failed":
     case "diverged":
       return `${name}: ${item.state}: ${cellText(item.reason ?? "no reason given")}`;
@@ -57,12 +97,18 @@ export function itemLine(item: FleetItem): string | null {
   }
 }
 
+/** The plan so far, for the progress line: "12 commits to propose, 1 failure". */
+function progressTally(items: readonly FleetItem[]): string {
+  const summary = summarize(items);
+  return `${plural(summary.commits, "commit")} to propose, ${plural(summary.failures, "failure")}`;
+}
+
 export async function runFleetPlan(client: ApiClient, io: CliIo, json: boolean): Promise<number> {
   const items: FleetItem[] = [];
   let total = Number.POSITIVE_INFINITY;
   while (items.length < total) {
     const label = Number.isFinite(total)
-      ? `planning trackings ${items.length + 1}-${Math.min(items.length + FLEET_PAGE, total)} of ${total}…`
+      ? `planning trackings ${items.length + 1}-${Math.min(items.length + FLEET_PAGE, total)} of ${total} (so far ${progressTally(items)})…`
       : "planning…";
     const progress = startProgress(io, label);
     let answer: Awaited<ReturnType<ApiClient["request"]>>;

@@ -27,7 +27,8 @@ export interface ScanRoutesDeps {
   auth: Authenticator;
   log: Logger;
   scanner: Scanner;
-  plan: PlanDeps;
+  /** The dry run's dependencies, fresh for each plan (its own read-only view of the forge). */
+  planDeps: () => PlanDeps;
 }
 
 const text = (name: string) =>
@@ -37,7 +38,7 @@ const text = (name: string) =>
     error: `${name} must be a non-empty string, given once`,
   });
 
-export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
+export function scanRoutes({ db, auth, log, scanner, planDeps }: ScanRoutesDeps) {
   return new Elysia({ prefix: "/tracking" })
     .use(authPlugin(auth, log))
     .get(
@@ -162,7 +163,7 @@ export function scanRoutes({ db, auth, log, scanner, plan }: ScanRoutesDeps) {
         // Reading a large upstream range can take longer than the server's 30 s idle limit.
         server?.timeout(request, 0);
         try {
-          const result = await planTracking(plan, query.repo, query.branch);
+          const result = await planTracking(planDeps(), query.repo, query.branch);
           if (!result) return envelope(ResponseCode.TRACKING_NOT_FOUND, null);
           return success(result);
         } catch (error) {

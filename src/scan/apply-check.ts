@@ -168,6 +168,16 @@ export function verdictText(verdict: Verdict): string {
   }
 }
 
+/** The kind of verdict `verdictText` wrote, or null for text it does not write. */
+export function verdictKind(text: string | null | undefined): Verdict["kind"] | null {
+  if (!text) return null;
+  if (text === "applies" || text.startsWith("applies with ")) return "applies";
+  if (text === ALREADY_APPLIED) return "already applied";
+  if (text.startsWith("conflict (")) return "conflict";
+  if (text.startsWith("not checked: ")) return "not checked";
+  return null;
+}
+
 function listed(files: string[], most = 3): string {
   if (files.length === 0) return "no file named";
   const shown = files.slice(0, most).join(", ");

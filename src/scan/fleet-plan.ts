@@ -1,30 +1,46 @@
 /**
- * The fleet plan: for every enabled tracking, what a scan would do now — new commits, commits
- * the filters pass over, empty ones, and whether they would join the open proposal or open a
- * new one — with reads only. It spends requests the way a scan does: one batched head lookup
- * per upstream kind (GraphQL, 100 branches a query, or conditional requests for GitHub; one
- * `ls-remote` per URL for git), then one compare (or mirror fetch) per tracking whose head
- * moved. It asks Gitee nothing and writes nothing to Gitee or the database.
+ * The fleet plan: for every enabled tracking, the dry run of scan/plan.ts — one code path for a
+ * tracking's plan — condensed to what an operator scans down a list for: new commits, commits
+ * the filters pass over, those the package already carries, the apply check's verdicts, and
+ * whether they would join the open proposal or open a new one. Reads only.
+ *
+ * It spends requests the way a scan does: one batched head lookup per upstream kind (GraphQL,
+ * 100 branches a query, or conditional requests for GitHub; one `ls-remote` per URL for git),
+ * then one compare (or mirror fetch) per tracking whose head moved. Gitee is asked only about
+ * trackings with commits left to propose after the filters: one listing of the package's root,
+ * the spec and carried patches by blob sha through the on-disk source cache (read once per
+ * content), the open proposal's pull request state and its work branch's listing (plan-reads.ts).
  */
-import type { Database } from "bun:sqlite";
-import { getFilters } from "../db/filters.ts";
-import { openProposalFor } from "../db/proposals.ts";
-import { openRunFor } from "../db/runs.ts";
+
 import { listTrackings, type Tracking } from "../db/trackings.ts";
-import { DivergedError } from "../errors.ts";
+import { verdictKind } from "./apply-check.ts";
 import { mapLimited } from "./concurrency.ts";
-import { compileFilters } from "./filters.ts";
-import type { PlanState } from "./plan.ts";
-import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
-import type { HeadResult, Upstream } from "./upstream/types.ts";
+import {
+  type Plan,
+  type PlanDeps,
+  type PlanState,
+  type ProposalAction,
+  planFromHead,
+} from "./plan.ts";
+import { isCarriedVerdict } from "./proposal/commits.ts";
+import type { HeadResult } from "./upstream/types.ts";
 
 export interface FleetPlanDeps {
-  db: Database;
-  upstreams: Record<Tracking["version_control"], Upstream>;
-  /** `rolling`: new commits join a tracking's open proposal. */
-  proposals?: "rolling" | "per-batch";
-  /** Trackings read at the same time (the scanner's SCAN_CONCURRENCY). */
+  /**
+   * The dry run's dependencies, asked for once per tracking: each tracking gets its own
+   * read-only view of the forge (plan-reads.ts), so no listing outlives its plan.
+   */
+  planDeps: () => PlanDeps;
+  /** Trackings planned at the same time (the scanner's SCAN_CONCURRENCY). */
   concurrency?: number;
+}
+
+/** The apply check's verdicts over the commits it tried (null: it did not run). */
+export interface FleetApplyCounts {
+  applies: number;
+  alreadyApplied: number;
+  conflicts: number;
+  notChecked: number;
 }
 
 export interface FleetItem {
@@ -38,12 +54,23 @@ export interface FleetItem {
   passedOver: number;
   /** Of those, the empty ones. */
   empty: number;
+  /** Of those, the ones the package already carries (a Patch file with the same patch id). */
+  carried: number;
+  /** The apply check's verdicts (null when it is off or had nothing to try). */
+  applyCheck: FleetApplyCounts | null;
   /** Of those, the ones that would get a patch file. */
   proposed: number;
   /** Commits beyond this batch, left for the following run. */
   remaining: number;
-  /** Would the commits open a new proposal or join the open one? */
-  proposal: "new" | "extend" | null;
+  /**
+   * Would the commits open a new proposal, join the open one, or replace it (the tracked spec
+   * changed under it: a successor holds its commits and these)?
+   */
+  proposal: "new" | "extend" | "replace" | null;
+  /** The tracking's proposal in rolling mode, and what the scan would do with it. */
+  openProposal: { pull: number; action: ProposalAction } | null;
+  /** Why the spec could not be edited (the proposal would go ahead and say so). */
+  specError?: string;
   reason?: string;
 }
 
@@ -52,7 +79,12 @@ export interface FleetSummary {
   /** Commits that would get a patch file, and the proposals (new or extended) they go to. */
   commits: number;
   proposals: number;
+  /** Of `proposals`, those joining an open one. */
+  extending: number;
   passedOver: number;
+  carried: number;
+  alreadyApplied: number;
+  conflicts: number;
   failures: number;
 }
 
@@ -70,7 +102,7 @@ function describe(error: unknown): string {
 
 /** Heads of `trackings`, one batched call per upstream kind, as the scanner asks for them. */
 async function batchHeads(
-  deps: FleetPlanDeps,
+  upstreams: PlanDeps["upstreams"],
   trackings: readonly Tracking[],
 ): Promise<Map<Tracking, HeadResult>> {
   const heads = new Map<Tracking, HeadResult>();
@@ -78,7 +110,7 @@ async function batchHeads(
     const items = trackings.filter((tracking) => tracking.version_control === kind);
     if (items.length === 0) continue;
     try {
-      const results = await deps.upstreams[kind].heads(
+      const results = await upstreams[kind].heads(
         items.map((tracking) => ({ repo: tracking.scm_repo, branch: tracking.scm_branch })),
       );
       items.forEach((tracking, index) => {
@@ -92,69 +124,86 @@ async function batchHeads(
   return heads;
 }
 
+function applyCounts(plan: Plan): FleetApplyCounts | null {
+  const kinds = plan.commits.map((commit) => verdictKind(commit.verdict));
+  if (!kinds.some((kind) => kind !== null)) return null;
+  const count = (kind: string) => kinds.filter((each) => each === kind).length;
+  return {
+    applies: count("applies"),
+    alreadyApplied: count("already applied"),
+    conflicts: count("conflict"),
+    notChecked: count("not checked"),
+  };
+}
+
+/** A tracking's dry run as one item of the fleet plan. */
+export function fleetItem(plan: Plan): FleetItem {
+  const { tracking, commits } = plan;
+  const proposed = commits.filter((commit) => commit.patchFile !== null).length;
+  const action = plan.proposal?.action;
+  return {
+    repo: tracking.repo,
+    branch: tracking.branch,
+    upstream: `${tracking.scm_repo}@${tracking.scm_branch}`,
+    state: plan.state,
+    newCommits: commits.length,
+    passedOver: plan.passedOver,
+    empty: commits.filter((commit) => commit.empty).length,
+    carried: commits.filter((commit) => isCarriedVerdict(commit.verdict)).length,
+    applyCheck: applyCounts(plan),
+    proposed,
+    remaining: plan.remainingCommits,
+    proposal:
+      plan.state !== "would-propose" || proposed === 0
+        ? null
+        : action === "extend" || action === "replace"
+          ? action
+          : "new",
+    openProposal: plan.proposal && action ? { pull: plan.proposal.pullNumber, action } : null,
+    ...(plan.spec?.error ? { specError: plan.spec.error } : {}),
+    ...(plan.reason ? { reason: plan.reason } : {}),
+  };
+}
+
 async function planOne(
   deps: FleetPlanDeps,
   tracking: Tracking,
   head: HeadResult | undefined,
 ): Promise<FleetItem> {
-  const item: FleetItem = {
-    repo: tracking.repo,
-    branch: tracking.branch,
-    upstream: `${tracking.scm_repo}@${tracking.scm_branch}`,
-    state: "up-to-date",
-    newCommits: 0,
-    passedOver: 0,
-    empty: 0,
-    proposed: 0,
-    remaining: 0,
-    proposal: null,
-  };
-  const open = openRunFor(deps.db, tracking.repo, tracking.branch);
-  if (open) {
-    return { ...item, state: "open-run", reason: `run ${open.id} is at step ${open.step}` };
-  }
-  if (!head) return { ...item, state: "failed", reason: "the upstream returned no head" };
-  if ("error" in head) return { ...item, state: "failed", reason: describe(head.error) };
-  if (!tracking.scm_commit) {
-    return { ...item, state: "not-started", reason: "the first scan records the upstream head" };
-  }
-  if (tracking.scm_commit === head.sha) return item;
   try {
-    const commits = await deps.upstreams[tracking.version_control].commitsSince(
-      { repo: tracking.scm_repo, branch: tracking.scm_branch },
-      tracking.scm_commit,
-      head.sha,
-    );
-    const filter = compileFilters(getFilters(deps.db, tracking.repo, tracking.branch));
-    const batch = withVerdicts(filter, commits.slice(0, MAX_COMMITS_PER_RUN));
-    const passedOver = batch.filter((commit) => commit.verdict).length;
-    const empty = batch.filter((commit) => commit.empty).length;
-    const proposed = batch.length - passedOver - empty;
-    const rolling = (deps.proposals ?? "rolling") === "rolling";
-    const joins = rolling && openProposalFor(deps.db, tracking.repo, tracking.branch) !== null;
-    return {
-      ...item,
-      state: proposed > 0 ? "would-propose" : passedOver > 0 ? "passed-over" : "up-to-date",
-      newCommits: batch.length,
-      passedOver,
-      empty,
-      proposed,
-      remaining: commits.length - batch.length,
-      proposal: proposed > 0 ? (joins ? "extend" : "new") : null,
-    };
+    return fleetItem(await planFromHead(deps.planDeps(), tracking, head));
   } catch (error) {
-    if (error instanceof DivergedError)
-      return { ...item, state: "diverged", reason: error.message };
-    return { ...item, state: "failed", reason: describe(error) };
+    return {
+      repo: tracking.repo,
+      branch: tracking.branch,
+      upstream: `${tracking.scm_repo}@${tracking.scm_branch}`,
+      state: "failed",
+      newCommits: 0,
+      passedOver: 0,
+      empty: 0,
+      carried: 0,
+      applyCheck: null,
+      proposed: 0,
+      remaining: 0,
+      proposal: null,
+      openProposal: null,
+      reason: describe(error),
+    };
   }
 }
 
 export function summarize(items: readonly FleetItem[]): FleetSummary {
+  const sum = (of: (item: FleetItem) => number) =>
+    items.reduce((total, item) => total + of(item), 0);
   return {
     trackings: items.length,
-    commits: items.reduce((sum, item) => sum + item.proposed, 0),
+    commits: sum((item) => item.proposed),
     proposals: items.filter((item) => item.proposal !== null).length,
-    passedOver: items.reduce((sum, item) => sum + item.passedOver, 0),
+    extending: items.filter((item) => item.proposal === "extend").length,
+    passedOver: sum((item) => item.passedOver),
+    carried: sum((item) => item.carried),
+    alreadyApplied: sum((item) => item.applyCheck?.alreadyApplied ?? 0),
+    conflicts: sum((item) => item.applyCheck?.conflicts ?? 0),
     failures: items.filter((item) => item.state === "failed" || item.state === "diverged").length,
   };
 }
@@ -164,10 +213,11 @@ export async function planFleet(
   deps: FleetPlanDeps,
   page: { offset?: number; limit?: number } = {},
 ): Promise<FleetPlan> {
-  const enabled = listTrackings(deps.db, { enabled: true });
+  const { db, upstreams } = deps.planDeps();
+  const enabled = listTrackings(db, { enabled: true });
   const offset = page.offset ?? 0;
   const slice = enabled.slice(offset, page.limit === undefined ? undefined : offset + page.limit);
-  const heads = await batchHeads(deps, slice);
+  const heads = await batchHeads(upstreams, slice);
   const items = await mapLimited(slice, deps.concurrency ?? 4, (tracking) =>
     planOne(deps, tracking, heads.get(tracking)),
   );

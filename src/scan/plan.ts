@@ -27,7 +27,7 @@ import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
 import { editSpec, SpecEditError } from "./spec.ts";
 import { unifiedDiff } from "./text-diff.ts";
-import type { Upstream } from "./upstream/types.ts";
+import type { HeadResult, Upstream } from "./upstream/types.ts";
 
 export type PlanState =
   | "not-started" // no scm_commit: the first scan records the head
@@ -105,9 +105,23 @@ export async function planTracking(
 ): Promise<Plan | null> {
   const tracking = getTracking(deps.db, repo, branch);
   if (!tracking) return null;
+  const ref = { repo: tracking.scm_repo, branch: tracking.scm_branch };
+  const [headResult] = await deps.upstreams[tracking.version_control].heads([ref]);
+  return planFromHead(deps, tracking, headResult);
+}
+
+/**
+ * The plan of `tracking` given its upstream head (the fleet plan looks heads up in batches, as
+ * the scanner does). Throws what the upstream throws, except a rewritten history ("diverged").
+ */
+export async function planFromHead(
+  deps: PlanDeps,
+  tracking: Tracking,
+  headResult: HeadResult | undefined,
+): Promise<Plan> {
+  const { repo, branch } = tracking;
   const upstream = deps.upstreams[tracking.version_control];
   const ref = { repo: tracking.scm_repo, branch: tracking.scm_branch };
-  const [headResult] = await upstream.heads([ref]);
   if (!headResult) throw new Error("the upstream returned no head");
   if ("error" in headResult) throw headResult.error;
   const head = headResult.sha;

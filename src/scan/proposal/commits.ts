@@ -32,6 +32,13 @@ export function getsPatchFile(commit: ProposalCommit): boolean {
   );
 }
 
+const CARRIED = "already carried as ";
+
 export function carriedVerdict(file: string): string {
-  return `already carried as ${file}`;
+  return `${CARRIED}${file}`;
+}
+
+/** Whether a verdict says the package already carries the change. */
+export function isCarriedVerdict(verdict: string | null | undefined): boolean {
+  return verdict?.startsWith(CARRIED) ?? false;
 }
