@@ -347,6 +347,169 @@ describe("contents", () => {
   });
 });
 
+describe("commits with several files (POST /repos/{owner}/{repo}/commits)", () => {
+  const commitPath = (repo: string) => `/repos/${repo}/commits`;
+
+  test("start_branch makes the branch and every action lands in one commit (201)", async () => {
+    const repo = freshRepo({ "demo.spec": "v1\n", "old.patch": "old\n" });
+    const before = gitee.repo(repo).branches.master!;
+    const response = await call("POST", commitPath(repo), {
+      json: {
+        branch: "patch-tracking/1",
+        start_branch: "master",
+        message: "add two patches, update spec",
+        actions: [
+          { action: "create", path: "a.patch", content: b64("A\n"), encoding: "base64" },
+          { action: "create", path: "b.patch", content: "B\n" },
+          { action: "update", path: "demo.spec", content: b64("v2\n"), encoding: "base64" },
+          { action: "delete", path: "old.patch" },
+        ],
+      },
+    });
+    expect(response.status).toBe(201);
+    const answer = await json(response);
+    const state = gitee.repo(repo);
+    const work = state.branches["patch-tracking/1"]!;
+    expect(answer.sha).toBe(work.sha);
+    expect(answer.commit.message).toBe("add two patches, update spec");
+    expect(answer.parents).toEqual([expect.objectContaining({ sha: before.sha })]);
+    expect(answer.files.map((file: any) => [file.filename, file.status])).toEqual([
+      ["a.patch", "added"],
+      ["b.patch", "added"],
+      ["demo.spec", "modified"],
+      ["old.patch", "removed"],
+    ]);
+    // One commit on top of the start point; the text encoding is the default.
+    expect(work.commits).toHaveLength(before.commits.length + 1);
+    expect(Object.keys(work.files).sort()).toEqual(["a.patch", "b.patch", "demo.spec"]);
+    expect(work.files["b.patch"]!.text).toBe("B\n");
+    expect(work.files["demo.spec"]!.text).toBe("v2\n");
+    expect(state.branches.master!.files["demo.spec"]!.text).toBe("v1\n");
+  });
+
+  test("all or nothing: one refused action leaves the branch (and its creation) undone", async () => {
+    const repo = freshRepo({ "demo.spec": "v1\n" });
+    const refused: [string, unknown[], string][] = [
+      [
+        "create over an existing file",
+        [{ action: "create", path: "demo.spec", content: "x" }],
+        "文件名已存在: demo.spec",
+      ],
+      [
+        "update of a missing file",
+        [{ action: "update", path: "none.spec", content: "x" }],
+        "文件不存在: none.spec",
+      ],
+      [
+        "delete of a missing file",
+        [{ action: "delete", path: "none.spec" }],
+        "文件不存在: none.spec",
+      ],
+      [
+        "move from a missing file",
+        [{ action: "move", path: "b", previous_path: "none" }],
+        "文件不存在: none",
+      ],
+      [
+        "bad base64",
+        [{ action: "create", path: "c", content: "%%", encoding: "base64" }],
+        "actions[1].content is not valid base64",
+      ],
+      [
+        "an unknown action",
+        [{ action: "rename", path: "c" }],
+        "actions[1].action is not valid: rename",
+      ],
+      [
+        "last_commit_id, not emulated",
+        [{ action: "update", path: "demo.spec", content: "x", last_commit_id: "abc" }],
+        "last_commit_id is not emulated",
+      ],
+    ];
+    for (const [why, failing, message] of refused) {
+      const response = await call("POST", commitPath(repo), {
+        json: {
+          branch: "patch-tracking/2",
+          start_branch: "master",
+          message: why,
+          actions: [{ action: "create", path: "first.patch", content: "1" }, ...failing],
+        },
+      });
+      expect([why, response.status]).toEqual([why, 400]);
+      expect((await json(response)).message).toBe(message);
+    }
+    const state = gitee.repo(repo);
+    expect(Object.keys(state.branches)).toEqual(["master"]);
+    expect(state.branches.master!.commits).toHaveLength(1);
+  });
+
+  test("the same commit sent twice lands once: the branch or the created files exist by then", async () => {
+    const repo = freshRepo({ "demo.spec": "v1\n" });
+    const body = {
+      branch: "patch-tracking/3",
+      start_branch: "master",
+      message: "m",
+      actions: [{ action: "create", path: "a.patch", content: "A" }],
+    };
+    expect((await call("POST", commitPath(repo), { json: body })).status).toBe(201);
+    const again = await call("POST", commitPath(repo), { json: body });
+    expect(again.status).toBe(400);
+    expect(await json(again)).toEqual({ message: "分支名已存在" });
+    // Onto the existing branch (no start_branch), a create of an existing file is refused too.
+    const onto = await call("POST", commitPath(repo), {
+      json: { ...body, start_branch: undefined },
+    });
+    expect(onto.status).toBe(400);
+    expect(gitee.repo(repo).branches["patch-tracking/3"]!.commits).toHaveLength(2);
+  });
+
+  test("a missing branch, start point, field or repository is refused", async () => {
+    const repo = freshRepo({ "demo.spec": "v1\n" });
+    const actions = [{ action: "create", path: "a.patch", content: "A" }];
+    const noBranch = await call("POST", commitPath(repo), {
+      json: { branch: "gone", message: "m", actions },
+    });
+    expect(noBranch.status).toBe(404);
+    expect(await json(noBranch)).toEqual({ message: "404 Branch Not Found" });
+    const noStart = await call("POST", commitPath(repo), {
+      json: { branch: "new", start_branch: "gone", message: "m", actions },
+    });
+    expect(noStart.status).toBe(404);
+    const badName = await call("POST", commitPath(repo), {
+      json: { branch: "bad name..", start_branch: "master", message: "m", actions },
+    });
+    expect(badName.status).toBe(400);
+    const empty = await call("POST", commitPath(repo), { json: { branch: "master", actions: [] } });
+    expect(empty.status).toBe(400);
+    expect(await json(empty)).toEqual({ messages: ["message is empty", "actions is empty"] });
+    const noRepo = await call("POST", commitPath("src-openeuler/none"), {
+      json: { branch: "master", message: "m", actions },
+    });
+    expect(noRepo.status).toBe(404);
+    expect(await json(noRepo)).toEqual({ message: "Not Found Project" });
+  });
+
+  test("GitCode mode has no such route (whether api.gitcode.com has it is unknown)", async () => {
+    const gitcode = startGiteeEmulator({ flavor: "gitcode" });
+    try {
+      gitcode.addRepo("src-openeuler/gc", { files: { "gc.spec": "v1\n" } });
+      const response = await fetch(`${gitcode.url}/repos/src-openeuler/gc/commits`, {
+        method: "POST",
+        headers: { "private-token": gitcode.token, "content-type": "application/json" },
+        body: JSON.stringify({
+          branch: "master",
+          message: "m",
+          actions: [{ action: "create", path: "a.patch", content: "A" }],
+        }),
+      });
+      expect(response.status).toBe(404);
+      expect(gitcode.repo("src-openeuler/gc").branches.master!.files["a.patch"]).toBeUndefined();
+    } finally {
+      await gitcode.stop();
+    }
+  });
+});
+
 describe("issues", () => {
   test("POST /repos/{owner}/issues answers 201 with a string number; title is required", async () => {
     const repo = freshRepo();
