@@ -36,8 +36,14 @@ describe("a GitCode downstream", () => {
     expect(new Set(world.gitee.requests.map((request) => request.tokenVia))).toEqual(
       new Set(["private-token"]),
     );
-    // Missing patch files answered GitCode's 404, read as "absent".
-    expect(world.gitee.requests.some((request) => request.status === 404)).toBe(true);
+    // GitCode is not known to take several files in one commit: they go one by one through the
+    // contents API, on a branch made first.
+    const writes = world.gitee.writes().map((request) => `${request.method} ${request.path}`);
+    expect(writes.some((write) => write.endsWith("/commits"))).toBe(false);
+    expect(writes).toContain("POST /repos/src-openeuler/gc/branches");
+    expect(
+      writes.filter((write) => /^POST .*\/contents\/[0-9a-f]{40}\.patch$/.test(write)),
+    ).toHaveLength(2);
     expect(world.gitee.requests.every((request) => request.status < 500)).toBe(true);
   });
 });

@@ -402,9 +402,8 @@ describe("one broken tracking is not an outage", () => {
 
 describe("Gitee outage during a publish run (exactly once)", () => {
   const steps: [string, string, RegExp][] = [
-    ["branch", "POST", /\/branches$/],
-    ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
-    ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
+    // The work branch, its patch files and the spec: one commit.
+    ["files commit", "POST", /\/commits$/],
     ["issue", "POST", /^\/repos\/src-openeuler\/issues$/],
     ["pull request", "POST", /\/pulls$/],
   ];

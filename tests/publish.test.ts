@@ -1,8 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { listIssues } from "../src/db/issues.ts";
-import { openRunFor, runsFor } from "../src/db/runs.ts";
+import { openRunFor, runCommits, runsFor, setStep } from "../src/db/runs.ts";
 import { getStatus } from "../src/db/status.ts";
+import { FORGE_PROFILES } from "../src/forge/profiles.ts";
+import type { Forge } from "../src/forge/types.ts";
 import { parseWorkBranch } from "../src/scan/branch-name.ts";
+import { scanTracking } from "../src/scan/scan-tracking.ts";
 import type { GiteeFault } from "./emulators/gitee.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -92,15 +95,25 @@ describe(`publishing (${mode.name})`, () => {
     expect(status).toMatchObject({ lastOutcome: "proposed", lastError: null, upstreamHead: moved });
     // The token travels in a header, never in a URL.
     expect(world.gitee.requests.every((request) => request.tokenVia === mode.tokenVia)).toBe(true);
-    // Each patch file was first read as missing, in this forge's own words.
-    const missing =
-      mode.emulator.missingFile?.status ?? (mode.emulator.flavor === "gitcode" ? 404 : 200);
-    const firstReads = NEW_COMMITS.map((sha) =>
-      world.gitee.requests.find(
-        (request) => request.method === "GET" && request.path.endsWith(`/${sha}.patch`),
-      ),
-    );
-    expect(firstReads.map((request) => request?.status)).toEqual(NEW_COMMITS.map(() => missing));
+    // Nothing is read that the run already knows: the work branch is new, so it holds no patch
+    // file, and the spec was read once, from the tracked branch.
+    const repoPath = "/repos/src-openeuler/happy";
+    const files: [string, string][] = FORGE_PROFILES[mode.profile].multiFileCommit
+      ? [["POST", `${repoPath}/commits`]]
+      : [
+          ["POST", `${repoPath}/branches`],
+          ...NEW_COMMITS.map((sha): [string, string] => [
+            "POST",
+            `${repoPath}/contents/${sha}.patch`,
+          ]),
+          ["PUT", `${repoPath}/contents/happy.spec`],
+        ];
+    world.gitee.expectRequests([
+      ["GET", `${repoPath}/contents/happy.spec`],
+      ...files,
+      ["POST", "/repos/src-openeuler/issues"],
+      ["POST", `${repoPath}/pulls`],
+    ]);
   });
 
   test("a second scan with nothing new writes nothing", async () => {
@@ -154,10 +167,16 @@ describe(`publishing (${mode.name})`, () => {
 });
 
 describe(`exactly once under faults (${mode.name})`, () => {
+  // Gitee writes the work branch, patch files and spec as one commit; GitCode file by file.
+  const fileSteps: [string, string, RegExp][] = FORGE_PROFILES[mode.profile].multiFileCommit
+    ? [["files commit", "POST", /^\/repos\/src-openeuler\/[a-z0-9-]+\/commits$/]]
+    : [
+        ["branch", "POST", /\/branches$/],
+        ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
+        ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
+      ];
   const steps: [string, string, RegExp][] = [
-    ["branch", "POST", /\/branches$/],
-    ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
-    ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
+    ...fileSteps,
     ["issue", "POST", /^\/repos\/src-openeuler\/issues$/],
     ["pull request", "POST", /\/pulls$/],
   ];
@@ -178,6 +197,7 @@ describe(`exactly once under faults (${mode.name})`, () => {
       test(`${step}: ${faultName} (twice)`, async () => {
         const name = `fault${++scenario}`;
         world.addPackage(name);
+        world.gitee.resetLog();
         world.gitee.fault({ method, path, times: 2 }, fault);
         let attempts = 0;
         while (
@@ -192,6 +212,13 @@ describe(`exactly once under faults (${mode.name})`, () => {
           await world.scan(name);
         }
         world.gitee.clearFaults();
+        // The fault did strike the request it names (a second time unless a read-back found the
+        // first write had landed).
+        const struck = world.gitee.requests.filter((request) => request.fault !== undefined);
+        expect(struck.length).toBeGreaterThanOrEqual(1);
+        expect(
+          struck.every((request) => request.method === method && path.test(request.path)),
+        ).toBe(true);
         expectOneProposal(name);
         expect(runsFor(world.db, `src-openeuler/${name}`, "master")).toHaveLength(1);
         outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
@@ -203,4 +230,92 @@ describe(`exactly once under faults (${mode.name})`, () => {
     console.log(`fault scenarios (${mode.name}): ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
     expect(outcomes).toHaveLength(steps.length * faults.length);
   });
+});
+
+describe(`a run journaled before the files were one commit (${mode.name})`, () => {
+  test("its branch and first patch file, written one by one, are completed without a duplicate", async () => {
+    world.addPackage("legacy");
+    // The first scan journals the run and stops before any write (its spec read fails).
+    world.gitee.fault({ method: "GET", path: /\/contents\/legacy\.spec$/ }, { status: 500 });
+    expect((await world.scan("legacy")).outcome).toBe("failed");
+    world.gitee.clearFaults();
+    const run = openRunFor(world.db, "src-openeuler/legacy", "master")!;
+    // What the previous version had done when it stopped: the branch and one patch file.
+    const [first] = runCommits(world.db, run.id);
+    world.gitee.addBranch("src-openeuler/legacy", run.workBranch, "master");
+    world.gitee.setFile(
+      "src-openeuler/legacy",
+      run.workBranch,
+      `${first!.sha}.patch`,
+      first!.patch!,
+    );
+    setStep(world.db, run.id, "patches");
+    world.gitee.resetLog();
+    expect((await world.scan("legacy")).outcome).toBe("proposed");
+    expectOneProposal("legacy");
+    // Only what was missing was written.
+    const created = world.gitee
+      .writes()
+      .filter((request) => /\/(commits|contents\/.*)$/.test(request.path))
+      .flatMap((request) => {
+        const body = request.body as { actions?: { path: string }[] } | null;
+        return body?.actions?.map((action) => action.path) ?? [request.path.split("/").pop()];
+      });
+    expect(created).not.toContain(`${first!.sha}.patch`);
+    expect(created).toContain(`${NEW_COMMITS[1]}.patch`);
+  });
+});
+
+describe(`a crash after any forge call of a new proposal (${mode.name})`, () => {
+  /** Counts the forge calls of a scan, or "dies" right after the `crashAfter`-th one returned. */
+  function instrumented(crashAfter: number | null) {
+    let calls = 0;
+    const forge = new Proxy(world.forge, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          const result = await value.apply(target, args);
+          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
+          return result;
+        };
+      },
+    }) as Forge;
+    return { forge, calls: () => calls };
+  }
+
+  test("resuming after a crash at each point repeats nothing", async () => {
+    world.addPackage("crashcount");
+    const counting = instrumented(null);
+    await scanTracking(
+      { ...world.deps, forge: counting.forge },
+      "src-openeuler/crashcount",
+      "master",
+    );
+    expectOneProposal("crashcount");
+    const total = counting.calls();
+    // The spec read, the files commit, the issue, the pull request.
+    expect(total).toBe(4);
+    for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
+      const name = `crash${crashAfter}`;
+      world.addPackage(name);
+      const crashing = instrumented(crashAfter);
+      const crashed = await scanTracking(
+        { ...world.deps, forge: crashing.forge },
+        `src-openeuler/${name}`,
+        "master",
+      );
+      expect(crashed.outcome).toBe("failed");
+      world.gitee.resetLog();
+      expect((await world.scan(name)).outcome).toBe("proposed");
+      expectOneProposal(name);
+      // Whatever had landed was read back, not written again.
+      const fileWrites = world.gitee
+        .writes()
+        .filter((request) => /\/(commits|branches|contents\/.*)$/.test(request.path));
+      if (crashAfter >= 2) expect(fileWrites).toEqual([]);
+      else expect(fileWrites.length).toBeGreaterThan(0);
+    }
+    console.log(`new proposal crash points (${mode.name}): ${total}, each resumed to one proposal`);
+  }, 120_000);
 });

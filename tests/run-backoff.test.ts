@@ -28,10 +28,11 @@ describe("runBackoffMs", () => {
 
 const world = await makeWorld();
 await world.upstream.commit("Fix it", { "src/a.c": "int a = 9;\n" });
-// The forge refuses every patch upload, for ever (as a strict server refusing a write would).
+// The forge refuses every upload of patch files, for ever (as a strict server refusing a write
+// would): the one commit of a proposal's files here.
 const refuse = () =>
   world.gitee.fault(
-    { method: "POST", path: /\.patch$/ },
+    { method: "POST", path: /\/commits$/ },
     { answer: { status: 403, json: { message: "403 Forbidden: file type not allowed" } } },
   );
 

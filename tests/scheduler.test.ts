@@ -140,8 +140,9 @@ describe("scanning all trackings", () => {
 describe("transient failures", () => {
   test("are retried early, not a whole interval later", async () => {
     world.addPackage("retried");
+    // The files step reads back and tries again twice itself: three 502s fail the scan.
     world.gitee.fault(
-      { method: "POST", path: "/repos/src-openeuler/retried/branches", times: 1 },
+      { method: "POST", path: "/repos/src-openeuler/retried/commits", times: 3 },
       { status: 502 },
     );
     const s = scanner({ retryBaseMs: 50 });
@@ -181,14 +182,14 @@ describe("rate limits park a service", () => {
   test("Gitee 429 with a long Retry-After parks Gitee and keeps the run open for later", async () => {
     world.addPackage("giteeparked");
     world.gitee.fault(
-      { method: "POST", path: "/branches", times: 5 },
+      { method: "POST", path: "/commits", times: 5 },
       { rateLimit: { retryAfterSeconds: 3600 } },
     );
     const s = scanner();
     const result = await s.scanOne("src-openeuler/giteeparked", "master");
     expect(result.outcome).toBe("parked");
     expect(s.state().parked.gitee).toBeDefined();
-    expect(openRunFor(world.db, "src-openeuler/giteeparked", "master")?.step).toBe("branch");
+    expect(openRunFor(world.db, "src-openeuler/giteeparked", "master")?.step).toBe("files");
     world.gitee.clearFaults();
     await s.stop();
     // A fresh process (parking is in memory) resumes the same run.

@@ -65,9 +65,8 @@ function expectNoSecrets(output: string) {
 
 describe("SIGKILL between publish steps", () => {
   const steps: [string, string, RegExp][] = [
-    ["branch", "POST", /\/branches$/],
-    ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
-    ["spec", "PUT", /\.spec$/],
+    // The work branch, its patch files and the spec: one commit.
+    ["files commit", "POST", /\/commits$/],
     ["issue", "POST", /^\/repos\/src-openeuler\/issues$/],
     ["pull request", "POST", /\/pulls$/],
   ];
@@ -237,7 +236,7 @@ describe("dry run over HTTP", () => {
     const service = await serviceFor(world);
     service.track("dry", world.base);
     // The boot scan must not publish this tracking: its work branch can never be created.
-    world.gitee.fault({ method: "POST", path: /\/branches$/ }, { status: 503 });
+    world.gitee.fault({ method: "POST", path: /\/commits$/ }, { status: 503 });
     await service.start();
     world.gitee.resetLog();
     const unauthenticated = await service.call(
@@ -261,7 +260,7 @@ describe("dry run over HTTP", () => {
     expect(plan.spec.diff).toContain("-Release: 1");
     expect(plan.issue.title).toMatch(/^\[patch tracking\] master \d{20}$/);
     expect(plan.pull).toMatchObject({ base: "master" });
-    expect(world.gitee.writes().filter((r) => !/\/branches$/.test(r.path))).toEqual([]);
+    expect(world.gitee.writes().filter((r) => !/\/commits$/.test(r.path))).toEqual([]);
     const unknown: any = await (
       await service.call("/tracking/plan?repo=src-openeuler/none&branch=master", { auth: true })
     ).json();

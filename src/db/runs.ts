@@ -12,6 +12,9 @@ import { setScmCommit } from "./trackings.ts";
 export type RunState = "open" | "done" | "abandoned";
 export type RunStep =
   | "branch"
+  // new runs: the work branch, patch files and spec in one commit (runs journaled before that
+  // went "branch", "patches", "spec")
+  | "files"
   | "patches"
   | "spec"
   | "issue"

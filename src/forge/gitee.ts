@@ -13,6 +13,7 @@ import type { Logger } from "../log.ts";
 import { encodePath, errorText, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
 import type {
   EnsureOutcome,
+  FilesCommit,
   Forge,
   ForgeEntry,
   ForgeFile,
@@ -69,6 +70,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
 
+/** Key of `existing`: the repository, or one of its branches. */
+function existenceKey(repo: RepoPath, branch?: string): string {
+  return `${repo.owner}/${repo.name}${branch === undefined ? "" : `\u0000${branch}`}`;
+}
+
 function repoApi(repo: RepoPath): string {
   return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
 }
@@ -107,7 +113,7 @@ export class GiteeForge implements Forge {
 
   /** Whether `repo` (and `branch`, when given) exist; positive answers are cached a while. */
   private async exists(repo: RepoPath, branch?: string): Promise<boolean> {
-    const key = `${repo.owner}/${repo.name}${branch === undefined ? "" : `\u0000${branch}`}`;
+    const key = existenceKey(repo, branch);
     if ((this.existing.get(key) ?? 0) > Date.now()) return true;
     let found: boolean;
     try {
@@ -248,6 +254,55 @@ export class GiteeForge implements Forge {
     throw lastError;
   }
 
+  async commitFiles(repo: RepoPath, commit: FilesCommit): Promise<void> {
+    if (this.http.profile.multiFileCommit) {
+      await this.multiFileCommit(repo, commit);
+      return;
+    }
+    // File by file: nothing is read first, the caller said what each file must be. A create
+    // refused because the file exists, or an update refused for a stale sha, is a ConflictError.
+    if (commit.startBranch) {
+      await this.http.request("POST", `${repoApi(repo)}/branches`, {
+        body: { refs: commit.startBranch, branch_name: commit.branch },
+      });
+      this.existing.set(existenceKey(repo, commit.branch), Date.now() + EXISTENCE_TTL_MS);
+    }
+    for (const change of commit.changes) {
+      let sha: string | null = null;
+      if (change.action === "update") {
+        sha = change.sha ?? (await this.readFile(repo, commit.branch, change.path))?.sha ?? null;
+        if (!sha) {
+          throw new ConflictError("gitee", `${change.path} on ${commit.branch} is missing`, 404);
+        }
+      }
+      const message = change.message ?? commit.message;
+      await this.writeFile(repo, commit.branch, change.path, change.content, message, sha);
+    }
+  }
+
+  /**
+   * `POST /repos/{owner}/{repo}/commits` ("提交多个文件变更", docs/forge-requests.md): every change
+   * in one commit, the branch created from `start_branch` on the way. All or nothing.
+   */
+  private async multiFileCommit(repo: RepoPath, commit: FilesCommit): Promise<void> {
+    const body: Record<string, unknown> = {
+      branch: commit.branch,
+      message: commit.message,
+      actions: commit.changes.map((change) => ({
+        action: change.action,
+        path: change.path,
+        content: base64(change.content),
+        encoding: "base64",
+      })),
+    };
+    if (commit.startBranch) body.start_branch = commit.startBranch;
+    await this.http.request("POST", `${repoApi(repo)}/commits`, { body });
+    // The branch just made is known to exist: a missing file on it is then absent, not an error.
+    if (commit.startBranch) {
+      this.existing.set(existenceKey(repo, commit.branch), Date.now() + EXISTENCE_TTL_MS);
+    }
+  }
+
   async findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null> {
     const creator = await this.whoami();
     for (let page = 1; page <= ISSUE_SEARCH_PAGES; page++) {
@@ -264,8 +319,8 @@ export class GiteeForge implements Forge {
     return null;
   }
 
-  async ensureIssue(repo: RepoPath, title: string, body: string) {
-    const existing = await this.findIssue(repo, title);
+  async ensureIssue(repo: RepoPath, title: string, body: string, mayExist = true) {
+    const existing = mayExist ? await this.findIssue(repo, title) : null;
     if (existing) return { ...existing, outcome: "existed" as const };
     try {
       const { data } = await this.http.request<IssueObject>(
@@ -295,8 +350,8 @@ export class GiteeForge implements Forge {
     return found ? { number: found.number, url: found.html_url, head, base } : null;
   }
 
-  async ensurePull(repo: RepoPath, spec: PullRequestSpec) {
-    const existing = await this.findPull(repo, spec.head, spec.base);
+  async ensurePull(repo: RepoPath, spec: PullRequestSpec, mayExist = true) {
+    const existing = mayExist ? await this.findPull(repo, spec.head, spec.base) : null;
     if (existing) return { ...existing, outcome: "existed" as const };
     try {
       const { data } = await this.http.request<PullObject>("POST", `${repoApi(repo)}/pulls`, {

@@ -11,6 +11,11 @@
  *
  * Both: a missing file is "absent" whether the forge answers `200 []` or one of
  * `missingFileStatuses` — once the repository and branch are known to exist.
+ *
+ * `multiFileCommit`: the forge takes several file changes as one commit, creating the branch on
+ * the way (`POST /repos/{owner}/{repo}/commits`, docs/forge-requests.md). Gitee's v5 reference
+ * lists it; whether GitCode serves it is unknown, so GitCode writes file by file through the
+ * contents API.
  */
 
 export type ForgeName = "gitee" | "gitcode";
@@ -39,6 +44,8 @@ export interface ForgeProfile {
   readonly budget: RequestBudgetLimits;
   /** The API lives on an `api.` host of the web site (`api.gitcode.com` → `gitcode.com`). */
   readonly apiHostPrefix: string | null;
+  /** `POST .../commits` writes several files (and creates the branch) in one atomic commit. */
+  readonly multiFileCommit: boolean;
 }
 
 export const FORGE_PROFILES: Readonly<Record<ForgeName, ForgeProfile>> = {
@@ -54,6 +61,7 @@ export const FORGE_PROFILES: Readonly<Record<ForgeName, ForgeProfile>> = {
     // Gitee publishes no limit for authenticated callers (forge-apis §1.4).
     budget: { perMinute: null, perHour: null },
     apiHostPrefix: null,
+    multiFileCommit: true,
   },
   gitcode: {
     name: "gitcode",
@@ -65,6 +73,8 @@ export const FORGE_PROFILES: Readonly<Record<ForgeName, ForgeProfile>> = {
     missingFileStatuses: [404, 400],
     budget: { perMinute: 50, perHour: 4000 },
     apiHostPrefix: "api.",
+    // Not in the parts of GitCode's reference seen so far (forge-apis §10.3): unknown, not assumed.
+    multiFileCommit: false,
   },
 };
 

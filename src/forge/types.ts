@@ -43,6 +43,30 @@ export interface ForgeEntry {
   readonly size?: number | null;
 }
 
+/**
+ * One file of a commit. `create` requires the file to be absent, `update` requires it present:
+ * a forge refuses the whole commit otherwise, so a commit repeated after a lost answer cannot land
+ * twice. `sha` (the file's current blob) lets a forge that writes file by file update without
+ * reading first.
+ */
+export interface FileChange {
+  readonly action: "create" | "update";
+  readonly path: string;
+  readonly content: Uint8Array;
+  readonly sha?: string;
+  /** This file's own commit message where the forge writes file by file (else the commit's). */
+  readonly message?: string;
+}
+
+export interface FilesCommit {
+  /** The branch written to. */
+  readonly branch: string;
+  /** Creates `branch` from this branch in the same write (`branch` must not exist yet). */
+  readonly startBranch?: string;
+  readonly message: string;
+  readonly changes: readonly FileChange[];
+}
+
 export interface PullRequestSpec {
   head: string;
   base: string;
@@ -78,18 +102,32 @@ export interface Forge {
     content: Uint8Array,
     message: string,
   ): Promise<EnsureOutcome>;
+  /**
+   * Writes `commit.changes` to `commit.branch`: one atomic commit where the profile has
+   * `multiFileCommit`, otherwise one contents write per file (and a branch creation first). Throws
+   * the typed errors of a failed write; an unknown outcome is for the caller to check
+   * (proposal/files.ts reads the branch back).
+   */
+  commitFiles(repo: RepoPath, commit: FilesCommit): Promise<void>;
   /** The issue with exactly this title opened by the service's account, if any. */
   findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null>;
+  /**
+   * Finds the issue by its title first only when `mayExist` (an earlier attempt may have opened
+   * it) or after an answer was lost, so a first attempt costs one request.
+   */
   ensureIssue(
     repo: RepoPath,
     title: string,
     body: string,
+    mayExist?: boolean,
   ): Promise<ForgeIssue & { outcome: EnsureOutcome }>;
   /** The pull request from `head` into `base` in any state, if any. */
   findPull(repo: RepoPath, head: string, base: string): Promise<ForgePull | null>;
+  /** Looks for the pull request first only when `mayExist`, like ensureIssue. */
   ensurePull(
     repo: RepoPath,
     spec: PullRequestSpec,
+    mayExist?: boolean,
   ): Promise<ForgePull & { outcome: EnsureOutcome }>;
   /** Whether the pull request is still open, was merged, or was closed without merging. */
   pullState(repo: RepoPath, number: number): Promise<PullState>;

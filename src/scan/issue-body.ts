@@ -23,6 +23,21 @@ export function uploadMessage(
   return `[patch tracking] ${timestamp} - ${commit.url ?? commit.sha}\n`;
 }
 
+/**
+ * The message of the one commit that brings a proposal's files: what it adds, then the upstream
+ * commits (their web addresses where known), one a line.
+ */
+export function filesMessage(
+  timestamp: string,
+  commits: readonly { sha: string; url: string | null }[],
+  spec: "create" | "update" | null,
+): string {
+  const count = `${commits.length} patch file${commits.length === 1 ? "" : "s"}`;
+  const what = spec ? `add ${count}, ${spec} spec file` : `add ${count}`;
+  const lines = commits.map((commit) => commit.url ?? commit.sha);
+  return `[patch tracking] ${timestamp} - ${what}\n\n${lines.join("\n")}\n`;
+}
+
 export function specMessage(timestamp: string, created: boolean): string {
   return `[patch tracking] ${timestamp} - ${created ? "create" : "update"} spec file\n`;
 }

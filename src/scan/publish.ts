@@ -1,12 +1,15 @@
 /**
- * The publish pipeline: carries one journaled run to the forge, step by step — work branch,
- * patch files, spec, issue, pull request — then advances the tracking in one transaction.
+ * The publish pipeline: carries one journaled run to the forge, step by step — the work branch
+ * with its patch files and spec (one commit, proposal/files.ts), issue, pull request — then
+ * advances the tracking in one transaction.
  *
- * Every step is an *ensure*: it checks what the forge already holds before writing, and the
- * journal records each step's result before the next starts. Running `executeRun` again on the
- * same run — after an error, a lost answer, or a crash and restart — continues where the forge
- * actually is, so no branch, file, issue or pull request is ever created twice and no commit is
- * skipped.
+ * Every step is an *ensure*: a step the journal says may have been sent before (its answer lost,
+ * or the service stopped) checks what the forge already holds before writing; a step never tried
+ * writes at once, since its result cannot exist yet (the branch, issue and pull request names
+ * carry the run's own timestamp). The journal records each step's result before the next starts.
+ * Running `executeRun` again on the same run — after an error, a lost answer, or a crash and
+ * restart — continues where the forge actually is, so no branch, file, issue or pull request is
+ * ever created twice and no commit is skipped.
  */
 import type { Database } from "bun:sqlite";
 import { getProposal } from "../db/proposals.ts";
@@ -16,6 +19,7 @@ import {
   markUploaded,
   type PublishRun,
   type RunCommit,
+  type RunStep,
   recordBaseSpec,
   recordIssue,
   recordNotes,
@@ -23,15 +27,22 @@ import {
   runCommits,
   setStep,
 } from "../db/runs.ts";
-import { ConflictError } from "../errors.ts";
-import type { Forge, RepoPath } from "../forge/types.ts";
+import type { EnsureOutcome, FileChange, Forge, ForgeFile, RepoPath } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import { downstreamRepoPath } from "../tracking-rules.ts";
 import type { ApplyChecker } from "./apply-check.ts";
 import type { KeyedMutex } from "./concurrency.ts";
-import { issueTitle, patchFileName, pullTitle, specMessage, uploadMessage } from "./issue-body.ts";
+import {
+  filesMessage,
+  issueTitle,
+  patchFileName,
+  pullTitle,
+  specMessage,
+  uploadMessage,
+} from "./issue-body.ts";
 import { getsPatchFile } from "./proposal/commits.ts";
 import { extendSteps } from "./proposal/extend.ts";
+import { ensureFiles } from "./proposal/files.ts";
 import { judgeRun } from "./proposal/judge.ts";
 import {
   issueBody,
@@ -39,7 +50,8 @@ import {
   supersededComment,
   supersededIssueComment,
 } from "./proposal/render.ts";
-import { editSpec, SpecEditError, specAlreadyHasPatches } from "./spec.ts";
+import { TrackedSpec } from "./proposal/tracked-spec.ts";
+import { editSpec, SpecEditError } from "./spec.ts";
 
 /** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
 export type ProposalMode = "rolling" | "per-batch";
@@ -74,21 +86,21 @@ export function parseRepoPath(repo: string): RepoPath {
   return { owner, name };
 }
 
-const SPEC_ATTEMPTS = 3;
-
 /** Runs (or resumes) `run` to completion. Throws the forge's typed errors; the run stays open. */
 export async function executeRun(deps: PublishDeps, initial: PublishRun): Promise<PublishRun> {
   const repo = parseRepoPath(initial.repo);
   return deps.repoLocks.run(`${repo.owner}/${repo.name}`, async () => {
     const run = getRun(deps.db, initial.id) ?? initial;
     if (run.state !== "open") return run;
-    if (!(await judgeRun(deps, repo, run))) return getRun(deps.db, run.id) ?? run;
+    // One read of the tracked spec serves the carried check and the spec edit.
+    const spec = new TrackedSpec(deps.forge, repo, run.branch);
+    if (!(await judgeRun(deps, repo, run, spec))) return getRun(deps.db, run.id) ?? run;
     if (run.kind === "extend") {
       const extended = await extendSteps(deps, repo, initial.id);
       // Null: the proposal could take no more commits and the run now opens a new one.
       if (extended) return extended;
     }
-    return publishSteps(deps, repo, initial.id);
+    return publishSteps(deps, repo, initial.id, spec);
   });
 }
 
@@ -161,7 +173,28 @@ async function closeSuperseded(
   });
 }
 
-async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): Promise<PublishRun> {
+/**
+ * Where each step stands in a new run: a step at or before the one the run resumed at may have
+ * been sent already, so it reads the forge back first; a later one has never been tried and writes
+ * at once. "patches" and "spec" are the steps of runs journaled before the files were one commit.
+ */
+const NEW_RUN_ORDER: Partial<Record<RunStep, number>> = {
+  branch: 0,
+  patches: 1,
+  spec: 1,
+  files: 1,
+  issue: 2,
+  pull: 3,
+  supersede: 4,
+  finish: 5,
+};
+
+async function publishSteps(
+  deps: PublishDeps,
+  repo: RepoPath,
+  runId: number,
+  spec: TrackedSpec,
+): Promise<PublishRun> {
   const { db, forge } = deps;
   const current = () => {
     const run = getRun(db, runId);
@@ -173,40 +206,51 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
   if (run.state !== "open") return run;
   const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
   const commits = runCommits(db, run.id);
+  // A step this pipeline does not know is taken as "may have been sent": read back first.
+  const resumedAt = NEW_RUN_ORDER[run.step] ?? 1;
+  const mayExist = (step: RunStep) => resumedAt >= (NEW_RUN_ORDER[step] ?? 0);
 
-  check();
-  setStep(db, run.id, "branch");
-  const branchOutcome = await forge.ensureBranch(repo, run.workBranch, run.branch);
-  log.info("work branch ready", { branch: run.workBranch, outcome: branchOutcome });
+  if (resumedAt <= (NEW_RUN_ORDER.files ?? 0)) {
+    check();
+    setStep(db, run.id, "files");
+    const outcome = await ensureNewFiles(deps, repo, run, commits, spec, mayExist("files"));
+    log.info("work branch and files ready", { branch: run.workBranch, outcome });
+  }
 
-  setStep(db, run.id, "patches");
-  await uploadPatches(deps, repo, run, commits);
-
-  check();
-  setStep(db, run.id, "spec");
-  await ensureSpec(deps, repo, run, commits);
-
-  check();
-  setStep(db, run.id, "issue");
   run = current();
-  const issue = await forge.ensureIssue(
-    repo,
-    issueTitle(run.branch, run.timestamp),
-    issueBody(commits, run.notes),
-  );
-  recordIssue(db, run.id, issue);
-  log.info("issue ready", { issue: issue.number, outcome: issue.outcome });
+  let issue = run.issueNumber ? { number: run.issueNumber, url: run.issueUrl ?? "" } : null;
+  if (!issue) {
+    check();
+    setStep(db, run.id, "issue");
+    const made = await forge.ensureIssue(
+      repo,
+      issueTitle(run.branch, run.timestamp),
+      issueBody(commits, run.notes),
+      mayExist("issue"),
+    );
+    recordIssue(db, run.id, made);
+    log.info("issue ready", { issue: made.number, outcome: made.outcome });
+    issue = made;
+  }
 
-  check();
-  setStep(db, run.id, "pull");
-  const pull = await forge.ensurePull(repo, {
-    head: run.workBranch,
-    base: run.branch,
-    title: pullTitle(run.timestamp),
-    body: pullBody(issue.number, run.applySummary),
-  });
-  recordPull(db, run.id, pull);
-  log.info("pull request ready", { pull: pull.number, outcome: pull.outcome });
+  let pull = run.pullNumber !== null ? { number: run.pullNumber, url: run.pullUrl ?? "" } : null;
+  if (!pull) {
+    check();
+    setStep(db, run.id, "pull");
+    const made = await forge.ensurePull(
+      repo,
+      {
+        head: run.workBranch,
+        base: run.branch,
+        title: pullTitle(run.timestamp),
+        body: pullBody(issue.number, run.applySummary),
+      },
+      mayExist("pull"),
+    );
+    recordPull(db, run.id, made);
+    log.info("pull request ready", { pull: made.number, outcome: made.outcome });
+    pull = made;
+  }
 
   if (run.supersedes !== null) {
     check();
@@ -221,63 +265,93 @@ async function publishSteps(deps: PublishDeps, repo: RepoPath, runId: number): P
 }
 
 /**
- * Makes the work branch's spec declare (and, where %prep is explicit, apply) the run's patches.
- * The editor's notes for the issue are journaled before the write, so a resumed run keeps them.
+ * The new proposal's work branch with its patch files and spec, made by one commit from the
+ * tracked branch. The spec is edited from the tracked branch's copy (already read to look for
+ * carried patches), so nothing is read before the write on a first attempt. The editor's notes for
+ * the issue and the spec's blob sha (the proposal's base) are journaled before the write.
  */
-async function ensureSpec(
+async function ensureNewFiles(
   deps: PublishDeps,
   repo: RepoPath,
   run: PublishRun,
-  commits: ReturnType<typeof runCommits>,
-): Promise<void> {
-  const patches = commits
-    .filter((commit) => getsPatchFile(commit))
-    .map((commit) => ({
-      sha: commit.sha,
-      fileName: patchFileName(commit.sha),
-    }));
+  commits: readonly RunCommit[],
+  spec: TrackedSpec,
+  mayExist: boolean,
+): Promise<EnsureOutcome> {
+  const patched = commits.filter((commit) => getsPatchFile(commit));
+  const changes: FileChange[] = patched.map((commit) => {
+    if (!commit.patch)
+      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
+    return {
+      action: "create",
+      path: patchFileName(commit.sha),
+      content: commit.patch,
+      message: uploadMessage(run.timestamp, commit),
+    };
+  });
+  const base = await spec.read();
+  const edited = editedSpec(deps, repo, run, commits, base);
+  // The spec this proposal starts from: a later extension checks the tracked branch still has it.
+  recordBaseSpec(deps.db, run.id, base?.sha ?? "");
+  if (edited) {
+    changes.push({
+      action: base ? "update" : "create",
+      path: spec.path,
+      content: edited.content,
+      sha: base?.sha,
+      message: specMessage(run.timestamp, edited.created),
+    });
+  }
+  const specAction = edited ? (base ? "update" : "create") : null;
+  const outcome = await ensureFiles(
+    deps.forge,
+    repo,
+    {
+      branch: run.workBranch,
+      startBranch: run.branch,
+      message: filesMessage(run.timestamp, patched, specAction),
+      changes,
+      mayExist,
+    },
+    deps.log,
+  );
+  for (const commit of patched) markUploaded(deps.db, run.id, commit.position);
+  return outcome;
+}
+
+/**
+ * The spec edited to declare (and, where %prep is explicit, apply) the run's patches; null when
+ * the editor cannot change it safely (a note then asks for the Patch lines by hand — the patches
+ * are never held back). The notes are journaled for the issue.
+ */
+function editedSpec(
+  deps: PublishDeps,
+  repo: RepoPath,
+  run: PublishRun,
+  commits: readonly RunCommit[],
+  base: ForgeFile | null,
+): { content: Uint8Array; created: boolean } | null {
   const first = commits[0];
   const last = commits.at(-1);
-  if (!first || !last) return;
-  const path = `${repo.name}.spec`;
-  for (let attempt = 1; ; attempt++) {
-    const file = await deps.forge.readFile(repo, run.workBranch, path);
-    const text = file ? new TextDecoder().decode(file.content) : null;
-    if (text !== null && specAlreadyHasPatches(text, patches)) return;
-    // The spec this proposal starts from: a later extension checks the tracked branch still has it.
-    recordBaseSpec(deps.db, run.id, file?.sha ?? "");
-    let edited: ReturnType<typeof editSpec>;
-    try {
-      edited = editSpec({
-        spec: text,
-        packageName: repo.name,
-        patches,
-        fromSha: first.sha,
-        toSha: last.sha,
-        date: (deps.now ?? (() => new Date()))(),
-      });
-    } catch (error) {
-      if (!(error instanceof SpecEditError)) throw error;
-      // Never hold back the patches over a spec this editor cannot change safely.
-      recordNotes(deps.db, run.id, [
-        `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
-      ]);
-      return;
-    }
+  if (!first || !last) return null;
+  try {
+    const edited = editSpec({
+      spec: base ? new TextDecoder().decode(base.content) : null,
+      packageName: repo.name,
+      patches: commits
+        .filter((commit) => getsPatchFile(commit))
+        .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
+      fromSha: first.sha,
+      toSha: last.sha,
+      date: (deps.now ?? (() => new Date()))(),
+    });
     recordNotes(deps.db, run.id, edited.notes);
-    try {
-      await deps.forge.writeFile(
-        repo,
-        run.workBranch,
-        path,
-        new TextEncoder().encode(edited.text),
-        specMessage(run.timestamp, edited.created),
-        file?.sha ?? null,
-      );
-      return;
-    } catch (error) {
-      // Someone (or a lost earlier attempt) changed the spec: read it again and decide again.
-      if (!(error instanceof ConflictError) || attempt >= SPEC_ATTEMPTS) throw error;
-    }
+    return { content: new TextEncoder().encode(edited.text), created: edited.created };
+  } catch (error) {
+    if (!(error instanceof SpecEditError)) throw error;
+    recordNotes(deps.db, run.id, [
+      `${repo.name}.spec was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
+    ]);
+    return null;
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { cachedPatchIds, cachePatchIds } from "../../db/carried.ts";
-import type { Forge, RepoPath } from "../../forge/types.ts";
+import type { Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
 import type { Logger } from "../../log.ts";
 import { readPrepPlan } from "../sources/prep-plan.ts";
 import { parseSpecModel } from "../spec-lines.ts";
@@ -50,11 +50,14 @@ export async function findCarried(
   repo: RepoPath,
   branch: string,
   commits: readonly { sha: string; empty: boolean; patch: Uint8Array }[],
+  /** The tracked spec when the caller shares one read of it (proposal/tracked-spec.ts). */
+  readSpec: () => Promise<ForgeFile | null> = () =>
+    deps.forge.readFile(repo, branch, `${repo.name}.spec`),
 ): Promise<Map<string, string>> {
   const carried = new Map<string, string>();
   const candidates = commits.filter((commit) => !commit.empty && commit.patch.length > 0);
   if (candidates.length === 0) return carried;
-  const spec = await deps.forge.readFile(repo, branch, `${repo.name}.spec`);
+  const spec = await readSpec();
   if (!spec) return carried;
   const declared = declaredPatchFiles(new TextDecoder().decode(spec.content));
   if (declared.length === 0) return carried;

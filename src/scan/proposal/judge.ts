@@ -17,12 +17,14 @@ import { summaryLine, verdictText } from "../apply-check.ts";
 import type { PublishDeps } from "../publish.ts";
 import { findCarried } from "./carried.ts";
 import { ALREADY_APPLIED, carriedVerdict, getsPatchFile } from "./commits.ts";
+import type { TrackedSpec } from "./tracked-spec.ts";
 
 /** Judges the run's commits if not done yet; false when the run was passed over (finished). */
 export async function judgeRun(
   deps: PublishDeps,
   repo: RepoPath,
   run: PublishRun,
+  spec: TrackedSpec,
 ): Promise<boolean> {
   if (!run.judged) {
     const commits = runCommits(deps.db, run.id);
@@ -35,6 +37,7 @@ export async function judgeRun(
         empty: commit.empty,
         patch: commit.patch ?? new Uint8Array(),
       })),
+      () => spec.read(),
     );
     const verdicts = new Map(
       [...carried].map(([sha, file]) => [
