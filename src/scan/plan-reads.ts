@@ -81,6 +81,7 @@ export function planReads(forge: Forge, cache: BlobCache | null): Forge {
     ensureBranch: refused("ensureBranch"),
     writeFile: refused("writeFile"),
     ensureFile: refused("ensureFile"),
+    commitFiles: refused("commitFiles"),
     ensureIssue: refused("ensureIssue"),
     ensurePull: refused("ensurePull"),
     updateIssue: refused("updateIssue"),
