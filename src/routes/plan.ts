@@ -52,7 +52,7 @@ export function fleetPlanRoutes({ auth, log, fleet }: FleetPlanRoutesDeps) {
       ),
       detail: {
         summary: "Fleet plan",
-        description: `What a scan of each enabled tracking would propose now (new commits, passed over by filters, empty, new or extended proposal), at most ${MAX_PLAN_PAGE} trackings per request from offset. Reads only: nothing is written to Gitee or the database.`,
+        description: `What a scan of each enabled tracking would propose now (new commits, passed over by filters, already carried, empty, the apply check's verdicts, a new proposal or the open pull request it would join or replace), at most ${MAX_PLAN_PAGE} trackings per request from offset. Reads only: nothing is written to Gitee or the database.`,
       },
     },
   );
