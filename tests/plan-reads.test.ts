@@ -61,6 +61,8 @@ describe("the dry run's reads", () => {
       () => view.ensureBranch(repo, "b", "master"),
       () => view.writeFile(repo, "master", "a", bytes, "m", null),
       () => view.ensureFile(repo, "master", "a", bytes, "m"),
+      () =>
+        view.commitFiles(repo, { branch: "b", startBranch: "master", message: "m", changes: [] }),
       () => view.ensureIssue(repo, "t", "b"),
       () => view.ensurePull(repo, { head: "b", base: "master", title: "t", body: "b" }),
       () => view.updateIssue(repo, "I1", "b"),
