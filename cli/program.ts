@@ -209,10 +209,12 @@ Example:
 Prints the commits, patch files and sizes, the spec diff, and the issue and pull request a scan
 would create. Nothing is written to Gitee or to the database.
 
-With --all: one summary line (trackings, commits and proposals that would be made, commits the
-filters pass over, failures), then one line per tracking with something to do. It costs what a
-scan costs upstream (batched head lookups, one compare per moved branch) and nothing on Gitee;
-progress is shown on stderr.
+With --all: one summary line (trackings, commits and proposals that would be made, those
+joining open pull requests, commits already carried, passed over by the filters or already
+applied, conflicts, failures), then one line per tracking with something to do. Upstream it costs
+what a scan costs (batched head lookups, one compare per moved branch); on Gitee nothing for a
+tracking with nothing to propose, else a listing of the package and the files it has not read
+before (cached by blob sha). Progress is shown on stderr.
 ${CONNECTION_HELP}`,
     )
     .action(async (options: PlanOptions) =>
