@@ -96,7 +96,7 @@ interface KeySpec {
 }
 
 /** Every key the service understands, in the order settings.conf.example documents them. */
-export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
+export const SETTINGS_KEYS = {
   LISTEN: { required: true, describe: '"host:port" with an IPv4 host' },
   GITHUB_ACCESS_TOKEN: { required: true, describe: "GitHub personal access token" },
   GITEE_ACCESS_TOKEN: { required: true, describe: "Gitee personal access token" },
@@ -136,7 +136,10 @@ export const SETTINGS_KEYS: Readonly<Record<string, KeySpec>> = {
   NO_PROXY: { required: false, describe: "hosts reached without the proxy, comma-separated" },
   GIT_LOOKUP_CONCURRENCY: { required: false, describe: "git upstream URLs looked up at once" },
   GIT_HOST_CONCURRENCY: { required: false, describe: "git upstream URLs of one host at once" },
-};
+} as const satisfies Readonly<Record<string, KeySpec>>;
+
+/** A key settings.conf may hold. */
+export type SettingsKey = keyof typeof SETTINGS_KEYS;
 
 export const DEFAULTS = {
   GITHUB_API_URL: "https://api.github.com",

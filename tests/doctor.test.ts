@@ -85,6 +85,12 @@ describe("a good installation", () => {
     );
     expect(result.out).toContain("ok   PASSWORD: a werkzeug pbkdf2 hash (not shown)");
     expect(result.out).toContain("ok   SCAN_CONCURRENCY: 4 (default)");
+    // Every key shows the value the service uses, defaults of the newer keys too.
+    expect(result.out).toContain("ok   DOWNSTREAM_FORGE: gitee (default)");
+    expect(result.out).toContain("ok   APPLY_CHECK: True (default)");
+    expect(result.out).toContain("ok   SOURCE_CACHE_MB: 2048 MB (default)");
+    expect(result.out).toContain("ok   PROXY: none (default)");
+    expect(result.out).not.toContain("not set");
     expect(result.out).toMatch(/ok {3}CERT_FILE: CN=self-signed: valid until \d{4}-/);
     expect(result.out).toContain("ok   KEY_FILE: readable, and the certificate's key");
     expect(result.out).toContain(

@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { redactText } from "../log.ts";
 import {
+  describeProxy,
   NO_PROXIES,
   type ProxyConfig,
   ProxySettingError,
@@ -27,6 +28,7 @@ import {
   SETTINGS_KEYS,
   type Settings,
   SettingsError,
+  type SettingsKey,
 } from "../settings.ts";
 
 export type CheckLevel = "ok" | "warn" | "fail";
@@ -48,7 +50,11 @@ const LOW_BUDGET_SHARE = 0.1;
 /** Longest wait for one forge answer. */
 const FORGE_TIMEOUT_MS = 15_000;
 
-const SECRET_KEYS = new Set(["GITHUB_ACCESS_TOKEN", "GITEE_ACCESS_TOKEN", "PASSWORD"]);
+/** Keys whose values are never shown, not even their shape (PASSWORD shows its hash kind). */
+const SECRET_KEYS = ["GITHUB_ACCESS_TOKEN", "GITEE_ACCESS_TOKEN"] as const;
+type SecretKey = (typeof SECRET_KEYS)[number];
+const isSecretKey = (key: SettingsKey): key is SecretKey =>
+  (SECRET_KEYS as readonly string[]).includes(key);
 
 export interface DoctorOptions {
   /** The settings file to check. */
@@ -126,9 +132,17 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
 }
 
 /** One line per known key: its value (secrets only by length), or its default. */
-function keyLines(text: string, settings: Settings): CheckLine[] {
-  const given = parseAssignments(text);
-  const shown: Record<string, string> = {
+/** A budget of downstream requests as doctor shows it. */
+function perWindow(limit: number | null): string {
+  return limit === null ? "no limit" : String(limit);
+}
+
+/**
+ * Each key's value as the service uses it (defaults filled in). A `Record` over every key, so a
+ * key added to settings.conf cannot be left out here.
+ */
+function shownValues(settings: Settings): Record<Exclude<SettingsKey, SecretKey>, string> {
+  return {
     LISTEN: `${settings.listen.host}:${settings.listen.port}`,
     SCAN_DB_INTERVAL: `${settings.scanDbInterval} s`,
     USER: settings.user,
@@ -147,16 +161,32 @@ function keyLines(text: string, settings: Settings): CheckLine[] {
     GIT_TIMEOUT: `${settings.gitTimeout} s`,
     GIT_ALLOW_PROTOCOL: settings.gitAllowProtocol,
     PROPOSALS: settings.proposals,
+    DOWNSTREAM_FORGE: settings.downstreamForge,
+    DOWNSTREAM_REQUESTS_PER_MINUTE: perWindow(settings.downstreamRequestsPerMinute),
+    DOWNSTREAM_REQUESTS_PER_HOUR: perWindow(settings.downstreamRequestsPerHour),
+    APPLY_CHECK: settings.applyCheck ? "True" : "False",
+    APPLY_CHECK_MAX_ARCHIVE_MB: `${settings.applyCheckMaxArchiveMb} MB`,
+    APPLY_CHECK_MAX_UNPACKED_MB: `${settings.applyCheckMaxUnpackedMb} MB`,
+    APPLY_CHECK_MAX_FILES: String(settings.applyCheckMaxFiles),
+    APPLY_CHECK_TIMEOUT: `${settings.applyCheckTimeout} s`,
+    SOURCE_CACHE_MB: `${settings.sourceCacheMb} MB`,
+    PROXY: settings.proxy === null ? "none" : describeProxy(settings.proxy),
+    NO_PROXY: settings.noProxy ?? "none",
+    GIT_LOOKUP_CONCURRENCY: String(settings.gitLookupConcurrency),
+    GIT_HOST_CONCURRENCY: String(settings.gitHostConcurrency),
   };
-  return Object.keys(SETTINGS_KEYS).map((key) => {
-    if (SECRET_KEYS.has(key) && key !== "PASSWORD") {
+}
+
+function keyLines(text: string, settings: Settings): CheckLine[] {
+  const given = parseAssignments(text);
+  const shown = shownValues(settings);
+  return (Object.keys(SETTINGS_KEYS) as SettingsKey[]).map((key) => {
+    if (isSecretKey(key)) {
       const value = String(given.get(key) ?? "");
       return line("ok", key, `set (${value.length} characters, not shown)`);
     }
     const origin = given.has(key) ? "" : " (default)";
-    // A key this list does not spell out yet: the value as written, or that it is left out.
-    const value = shown[key] ?? (given.has(key) ? String(given.get(key)) : "not set");
-    return line("ok", key, `${value}${origin}`);
+    return line("ok", key, `${shown[key]}${origin}`);
   });
 }
 
