@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BUSY_TIMEOUT_MS, openDatabase } from "../src/db/database.ts";
 import { addColumnIfMissing, MIGRATIONS, migrate } from "../src/db/migrations.ts";
+import { recordScan } from "../src/db/status.ts";
 import { listTrackings, upsertTracking } from "../src/db/trackings.ts";
 import { makeOriginalDatabase, ORIGINAL_TRACKINGS } from "./helpers/original-database.ts";
 import { tempDir } from "./helpers/temp.ts";
@@ -81,6 +82,35 @@ describe("database settings", () => {
     migrate(db);
     expect(listTrackings(db)).toHaveLength(1);
     addColumnIfMissing(db, "issue", "pull", "TEXT");
+    db.close();
+  });
+
+  test("a status row exists only beside its tracking: none is written for a deleted one, and migration 10 removes old ones", () => {
+    const db = openDatabase(join(tempDir(), "db.sqlite"));
+    upsertTracking(db, {
+      version_control: "github",
+      scm_repo: "a/b",
+      scm_branch: "main",
+      repo: "x/y",
+      branch: "master",
+      enabled: true,
+    });
+    recordScan(db, "x/y", "master", { outcome: "unchanged" });
+    // A scan that finishes after its tracking was deleted.
+    recordScan(db, "x/gone", "master", { outcome: "unchanged" });
+    const statuses = () =>
+      db
+        .query<{ repo: string }, []>("SELECT repo FROM tracking_status")
+        .all()
+        .map((r) => r.repo);
+    expect(statuses()).toEqual(["x/y"]);
+    // One left behind by an earlier version.
+    db.run(
+      "INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome) VALUES ('x/old', 'master', '2026-01-01T00:00:00Z', 'unchanged')",
+    );
+    db.run("PRAGMA user_version = 9");
+    migrate(db);
+    expect(statuses()).toEqual(["x/y"]);
     db.close();
   });
 

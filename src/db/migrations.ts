@@ -226,6 +226,18 @@ export const MIGRATIONS: readonly Migration[] = [
       db.run("CREATE INDEX IF NOT EXISTS tracking_enabled ON tracking(enabled)");
     },
   },
+  {
+    version: 10,
+    name: "no status without its tracking",
+    up(db) {
+      // Status rows of trackings deleted while being scanned: the overview counts trackings
+      // without a status row as never scanned, so none may be left without its tracking.
+      db.run(
+        `DELETE FROM tracking_status WHERE NOT EXISTS (SELECT 1 FROM tracking t
+           WHERE t.repo = tracking_status.repo AND t.branch = tracking_status.branch)`,
+      );
+    },
+  },
 ];
 
 /** Brings `db` to the newest schema; each migration runs in its own transaction. */

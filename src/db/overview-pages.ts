@@ -58,8 +58,10 @@ interface KeyRow {
 interface PriorityRow extends KeyRow {
   failing: number;
   open: number;
-  /** 1 when it also meets the state's condition on its status (see `REST_STATE`). */
-  in_rest: number;
+  /** 1 when it has a status row (was scanned at least once). */
+  scanned: number;
+  /** 1 when its last outcome is `waiting`. */
+  waiting: number;
 }
 /** Matching conditions on the trackings (with their status `s` joined when the state needs it). */
 interface Where {
@@ -70,17 +72,38 @@ interface Where {
 
 const FAILING = "s.last_outcome IN ('failed', 'diverged')";
 const ENABLED = "(t.enabled IS NOT NULL AND t.enabled != 0)";
+const DISABLED = "(t.enabled IS NULL OR t.enabled = 0)";
 /**
  * Among enabled trackings that are neither failing nor open, what sets waiting, pending and ok
- * apart: a condition on the status `s` (NULL columns when the tracking was never scanned).
+ * apart, as the rows to walk and the condition on them. Pending means no status row: a status
+ * row is only ever written with its scan time (`recordScan`), and only for a tracking that
+ * exists, so "never scanned" and "no status row" are the same.
  */
-const REST_STATE: Partial<Record<OverviewState, string>> = {
-  waiting: "s.last_outcome = 'waiting'",
-  pending: "s.last_scan_at IS NULL",
-  ok: "s.last_scan_at IS NOT NULL AND s.last_outcome IS NOT 'waiting'",
+const REST_STATE: Partial<Record<OverviewState, { from: string; condition: string }>> = {
+  // Usually a few: SQLite starts from the outcome index and sorts them.
+  waiting: {
+    from: "tracking t JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch",
+    condition: "s.last_outcome = 'waiting'",
+  },
+  pending: {
+    from: "tracking t",
+    condition:
+      "NOT EXISTS (SELECT 1 FROM tracking_status x WHERE x.repo = t.repo AND x.branch = t.branch)",
+  },
+  // Usually nearly all: CROSS JOIN keeps the walk on the (repo, branch) index, stopping at the page.
+  ok: {
+    from: "tracking t CROSS JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch",
+    condition: "s.last_outcome IS NOT 'waiting'",
+  },
 };
-const WITH_STATUS =
-  "tracking t LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch";
+
+/** Whether a priority tracking is also one of the state's rest (what the index walk meets). */
+function inRest(row: PriorityRow, state: OverviewState): boolean {
+  if (state === "waiting") return row.waiting === 1;
+  if (state === "pending") return row.scanned === 0;
+  if (state === "ok") return row.scanned === 1 && row.waiting === 0;
+  return true;
+}
 
 /** Conditions on the tracking `t` alone, so the (repo, branch) index can still order the rest. */
 function baseWhere(query: OverviewPageQuery): { sql: string; params: Params } {
@@ -110,25 +133,55 @@ function baseWhere(query: OverviewPageQuery): { sql: string; params: Params } {
  * meet the state's condition on their status, which is then joined.
  */
 function restWhere(base: { sql: string; params: Params }, state: OverviewState): Where {
-  const condition = REST_STATE[state];
-  if (condition === undefined) return { from: "tracking t", ...base };
-  const sql = base.sql ? `${base.sql} AND ${condition}` : ` WHERE ${condition}`;
-  return { from: WITH_STATUS, sql, params: base.params };
+  const rest = REST_STATE[state];
+  if (rest === undefined) return { from: "tracking t", ...base };
+  const sql = base.sql ? `${base.sql} AND ${rest.condition}` : ` WHERE ${rest.condition}`;
+  return { from: rest.from, sql, params: base.params };
+}
+
+/**
+ * How many enabled trackings are waiting, and how many were never scanned, over the whole table
+ * without a join over all of it: enabled = all − disabled (few, through the index), scanned
+ * enabled = status rows − those of disabled trackings.
+ */
+function restCounts(db: Database): { enabled: number; waiting: number; pending: number } {
+  const row = db
+    .query<
+      {
+        total: number;
+        disabled: number;
+        statuses: number;
+        scannedDisabled: number;
+        waiting: number;
+      },
+      []
+    >(
+      `SELECT (SELECT COUNT(*) FROM tracking) AS total,
+              (SELECT COUNT(*) FROM tracking t WHERE ${DISABLED}) AS disabled,
+              (SELECT COUNT(*) FROM tracking_status) AS statuses,
+              (SELECT COUNT(*) FROM tracking t
+                 JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
+                 WHERE ${DISABLED}) AS scannedDisabled,
+              (SELECT COUNT(*) FROM tracking_status s
+                 JOIN tracking t ON t.repo = s.repo AND t.branch = s.branch
+                 WHERE s.last_outcome = 'waiting' AND ${ENABLED}) AS waiting`,
+    )
+    .get();
+  const enabled = (row?.total ?? 0) - (row?.disabled ?? 0);
+  const scanned = (row?.statuses ?? 0) - (row?.scannedDisabled ?? 0);
+  return { enabled, waiting: row?.waiting ?? 0, pending: enabled - scanned };
 }
 
 /** Trackings that are failing or have an open run, matching `where`, in overview order. */
-function priorityRows(
-  db: Database,
-  where: { sql: string; params: Params },
-  state: OverviewState,
-): PriorityRow[] {
+function priorityRows(db: Database, where: { sql: string; params: Params }): PriorityRow[] {
   return db
     .query<PriorityRow, Params>(
       `WITH p AS (
          SELECT repo, branch FROM tracking_status WHERE last_outcome IN ('failed', 'diverged')
          UNION SELECT repo, branch FROM publish_run WHERE state = 'open')
        SELECT t.rowid AS rid, t.repo, t.branch, COALESCE(${FAILING}, 0) AS failing,
-              (o.id IS NOT NULL) AS open, COALESCE(${REST_STATE[state] ?? "1"}, 0) AS in_rest
+              (o.id IS NOT NULL) AS open, (s.repo IS NOT NULL) AS scanned,
+              COALESCE(s.last_outcome = 'waiting', 0) AS waiting
        FROM p JOIN tracking t ON t.repo = p.repo AND t.branch = p.branch
        LEFT JOIN tracking_status s ON s.repo = t.repo AND s.branch = t.branch
        LEFT JOIN publish_run o ON o.repo = t.repo AND o.branch = t.branch AND o.state = 'open'
@@ -185,6 +238,39 @@ function restIds(
   }
 }
 
+/**
+ * How many trackings `rest` holds (priority ones included). Without a repo or branch the
+ * waiting, pending and ok states are counted from `restCounts`, not by joining every row.
+ */
+function restSize(db: Database, query: OverviewPageQuery, rest: Where, state: OverviewState) {
+  if (query.repo === undefined && query.branch === undefined && REST_STATE[state]) {
+    const counts = restCounts(db);
+    if (state === "waiting") return counts.waiting;
+    if (state === "pending") return counts.pending;
+    return counts.enabled - counts.pending - counts.waiting;
+  }
+  return (
+    db
+      .query<{ n: number }, Params>(`SELECT COUNT(*) AS n FROM ${rest.from}${rest.sql}`)
+      .get(rest.params)?.n ?? 0
+  );
+}
+
+/**
+ * Row ids of every tracking of `rest` but the priority ones, in (repo, branch) order, from one
+ * scan of the table (the `+` keeps SQLite from walking the index and reading each row apart).
+ */
+function matchingIds(db: Database, rest: Where, priority: readonly KeyRow[]): number[] {
+  const skip = new Set(priority.map((row) => row.rid));
+  return db
+    .query<{ rid: number }, Params>(
+      `SELECT t.rowid AS rid FROM ${rest.from}${rest.sql} ORDER BY +t.repo, +t.branch`,
+    )
+    .all(rest.params)
+    .map((row) => row.rid)
+    .filter((rid) => !skip.has(rid));
+}
+
 /** Overview rows for these tracking row ids, in the order given. */
 function overviewsOf(db: Database, ids: readonly number[]): TrackingOverview[] {
   if (ids.length === 0) return [];
@@ -206,7 +292,7 @@ export function overviewPage(db: Database, query: OverviewPageQuery): OverviewPa
   const limit = Math.max(0, Math.floor(query.limit));
   const state = query.state ?? "all";
   const base = baseWhere(query);
-  const priority = priorityRows(db, base, state);
+  const priority = priorityRows(db, base);
   // Enabled priority trackings are failing or open, never waiting, pending or ok.
   const shownPriority = priority.filter((row) => {
     if (state === "failing") return row.failing === 1;
@@ -216,16 +302,18 @@ export function overviewPage(db: Database, query: OverviewPageQuery): OverviewPa
   const withRest = !query.priorityOnly && state !== "failing" && state !== "open";
   const rest = restWhere(base, state);
   // The priority trackings the walk of the index meets, and skips.
-  const met = priority.filter((row) => row.in_rest === 1);
-  const restTotal = withRest
-    ? (db
-        .query<{ n: number }, Params>(`SELECT COUNT(*) AS n FROM ${rest.from}${rest.sql}`)
-        .get(rest.params)?.n ?? 0) - met.length
-    : 0;
+  const met = priority.filter((row) => inRest(row, state));
   const ids = shownPriority.slice(offset, offset + limit).map((row) => row.rid);
   const rank = Math.max(0, offset - shownPriority.length);
-  if (withRest && ids.length < limit && rank < restTotal) {
-    ids.push(...restIds(db, rest, met, rank, limit - ids.length));
+  if (!withRest) return { total: shownPriority.length, items: overviewsOf(db, ids) };
+  const wanted = limit - ids.length;
+  if (base.params.like !== undefined) {
+    // A text search reads every row anyway: one pass collects the matches, counted and cut here.
+    const all = matchingIds(db, rest, met);
+    ids.push(...(wanted > 0 ? all.slice(rank, rank + wanted) : []));
+    return { total: shownPriority.length + all.length, items: overviewsOf(db, ids) };
   }
+  const restTotal = restSize(db, query, rest, state) - met.length;
+  if (wanted > 0 && rank < restTotal) ids.push(...restIds(db, rest, met, rank, wanted));
   return { total: shownPriority.length + restTotal, items: overviewsOf(db, ids) };
 }

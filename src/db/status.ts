@@ -56,8 +56,11 @@ export function recordScan(
   const success =
     !isFailing(result.outcome) && result.outcome !== "parked" && result.outcome !== "waiting";
   db.query(
+    // Only for a tracking that exists (one deleted during its scan gets no status row back): the
+    // overview counts never-scanned trackings as those without one (`overview-pages.ts`).
     `INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome, last_error, last_success_at, upstream_head)
-     VALUES ($repo, $branch, $stamp, $outcome, $error, $success, $head)
+     SELECT $repo, $branch, $stamp, $outcome, $error, $success, $head
+     WHERE EXISTS (SELECT 1 FROM tracking WHERE repo = $repo AND branch = $branch)
      ON CONFLICT (repo, branch) DO UPDATE SET
        last_scan_at = excluded.last_scan_at,
        last_outcome = excluded.last_outcome,
@@ -331,7 +334,8 @@ export function trackingCounts(db: Database): {
   const row = db
     .query<{ total: number; enabled: number; failing: number; open_runs: number }, []>(
       `SELECT (SELECT COUNT(*) FROM tracking) AS total,
-              (SELECT COUNT(*) FROM tracking WHERE enabled = 1) AS enabled,
+              (SELECT COUNT(*) FROM tracking) - (SELECT COUNT(*) FROM tracking
+                 WHERE enabled IS NULL OR enabled < 1 OR enabled > 1) AS enabled,
               (SELECT COUNT(*) FROM tracking_status s
                  JOIN tracking t ON t.repo = s.repo AND t.branch = s.branch
                  WHERE s.last_outcome IN ('failed', 'diverged')) AS failing,
