@@ -296,6 +296,38 @@ export function toOverview(row: OverviewRow): TrackingOverview {
   };
 }
 
+/**
+ * Records `unchanged` for a tracking that, at this moment, is enabled, stands at `head` and has
+ * no open publish run: the check and the write are one statement, the whole cost of an idle
+ * tracking in a scan. False, and nothing written, when it does not hold.
+ */
+export function recordUnchangedAt(
+  db: Database,
+  repo: string,
+  branch: string,
+  head: string,
+  stamp: string,
+): boolean {
+  return (
+    db
+      .query(
+        `INSERT INTO tracking_status (repo, branch, last_scan_at, last_outcome, last_error, last_success_at, upstream_head)
+         SELECT t.repo, t.branch, $stamp, 'unchanged', NULL, $stamp, $head FROM tracking t
+         WHERE t.repo = $repo AND t.branch = $branch AND t.enabled IS NOT NULL AND t.enabled != 0
+           AND t.scm_commit = $head
+           AND NOT EXISTS (SELECT 1 FROM publish_run o
+                           WHERE o.repo = t.repo AND o.branch = t.branch AND o.state = 'open')
+         ON CONFLICT (repo, branch) DO UPDATE SET
+           last_scan_at = excluded.last_scan_at,
+           last_outcome = excluded.last_outcome,
+           last_error = NULL,
+           last_success_at = excluded.last_success_at,
+           upstream_head = excluded.upstream_head`,
+      )
+      .run({ repo, branch, head, stamp }).changes > 0
+  );
+}
+
 /** Patches (non-empty commits of finished runs) proposed per UTC day, for the last `days` days. */
 export function proposedPerDay(
   db: Database,

@@ -83,6 +83,8 @@ const TOKEN_CHECK_TIMEOUT_MS = 30_000;
  * that appears in two slices is looked up once per slice.
  */
 export const SCAN_SLICE = 5_000;
+/** Idle trackings recorded per write transaction; the event loop runs between two. */
+const SETTLE_CHUNK = 500;
 
 export class Scanner {
   private readonly semaphore: Semaphore;
@@ -356,7 +358,7 @@ export class Scanner {
       const heads = await current.heads;
       const next = headsOf(slices.next());
       total += trackings.length;
-      const settled = this.settleUnchanged(trackings, heads);
+      const settled = await this.settleUnchanged(trackings, heads);
       if (settled.size > 0) outcomes.unchanged = (outcomes.unchanged ?? 0) + settled.size;
       // `concurrency` workers walk the rest of the slice, so a scan holds a few pending tasks,
       // not one per tracking.
@@ -385,12 +387,14 @@ export class Scanner {
 
   /**
    * Records the trackings of a slice that stand at their upstream head (and have no open run
-   * nor a scan under way) as unchanged, in one transaction; returns them.
+   * nor a scan under way) as unchanged, a transaction per {@link SETTLE_CHUNK}; returns them.
+   * Between chunks the event loop runs, so the next slice's head look-ups (one request after
+   * another) are never held up behind thousands of writes.
    */
-  private settleUnchanged(
+  private async settleUnchanged(
     trackings: readonly Tracking[],
     heads: Map<string, HeadResult>,
-  ): Set<Tracking> {
+  ): Promise<Set<Tracking>> {
     const idle = trackings.filter((tracking) => {
       const head = heads.get(key(tracking.repo, tracking.branch));
       return (
@@ -401,20 +405,24 @@ export class Scanner {
         !this.parkedUntil(tracking.version_control)
       );
     });
-    if (idle.length === 0) return new Set();
-    const settled = recordUnchanged(this.options.db, idle, (tracking) =>
-      heads.get(key(tracking.repo, tracking.branch)),
-    );
-    for (const tracking of settled) {
-      const id = key(tracking.repo, tracking.branch);
-      heads.delete(id);
-      this.options.metrics?.scans.inc({ outcome: "unchanged" });
-      // As after any successful scan (planRetry): no early retry stays planned.
-      const planned = this.retries.get(id);
-      if (planned) {
-        clearTimeout(planned.timer);
-        this.retries.delete(id);
+    const settled = new Set<Tracking>();
+    for (let start = 0; start < idle.length; start += SETTLE_CHUNK) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = recordUnchanged(this.options.db, idle.slice(start, start + SETTLE_CHUNK), (t) =>
+        heads.get(key(t.repo, t.branch)),
+      );
+      for (const tracking of chunk) {
+        settled.add(tracking);
+        const id = key(tracking.repo, tracking.branch);
+        heads.delete(id);
+        // As after any successful scan (planRetry): no early retry stays planned.
+        const planned = this.retries.get(id);
+        if (planned) {
+          clearTimeout(planned.timer);
+          this.retries.delete(id);
+        }
       }
+      if (chunk.size > 0) this.options.metrics?.scans.inc({ outcome: "unchanged" }, chunk.size);
     }
     return settled;
   }

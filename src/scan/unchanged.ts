@@ -5,8 +5,8 @@
  * distribution scale); here a whole slice is checked and recorded in one transaction.
  */
 import type { Database } from "bun:sqlite";
-import { recordScan } from "../db/status.ts";
-import { getTracking, type Tracking } from "../db/trackings.ts";
+import { recordUnchangedAt } from "../db/status.ts";
+import type { Tracking } from "../db/trackings.ts";
 import type { HeadResult } from "./upstream/types.ts";
 
 /**
@@ -20,21 +20,14 @@ export function recordUnchanged(
   headOf: (tracking: Tracking) => HeadResult | undefined,
 ): Set<Tracking> {
   const recorded = new Set<Tracking>();
-  const openRun = db.query<{ id: number }, [string, string]>(
-    "SELECT id FROM publish_run WHERE repo = ? AND branch = ? AND state = 'open'",
-  );
+  const stamp = new Date().toISOString();
   db.transaction(() => {
     for (const candidate of candidates) {
       const head = headOf(candidate);
       if (!head || !("sha" in head)) continue;
-      const now = getTracking(db, candidate.repo, candidate.branch);
-      if (!now?.enabled || !now.scm_commit || now.scm_commit !== head.sha) continue;
-      if (openRun.get(candidate.repo, candidate.branch)) continue;
-      recordScan(db, candidate.repo, candidate.branch, {
-        outcome: "unchanged",
-        upstreamHead: head.sha,
-      });
-      recorded.add(candidate);
+      if (recordUnchangedAt(db, candidate.repo, candidate.branch, head.sha, stamp)) {
+        recorded.add(candidate);
+      }
     }
   })();
   return recorded;
