@@ -111,6 +111,28 @@ export function procStatusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
+/** CPU seconds (user + system) the process has used so far; NaN when it cannot be read. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces) start at "state"; utime and stime
+    // are the 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The 1-minute load average, to print beside every timing taken on a shared machine. */
+export function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
 /** Resets the process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0). */
 export function resetPeakRss(pid: number): boolean {
   try {

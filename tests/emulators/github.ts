@@ -71,6 +71,12 @@ export interface GithubEmulatorOptions {
   port?: number;
   /** Milliseconds every request waits before it is handled (a network round trip); default 0. */
   latencyMs?: number;
+  /**
+   * Read each repository's branch heads for GraphQL once and keep them until `forgetHeads()`
+   * (benchmarks: a `git for-each-ref` per query would be the emulator's cost, not GitHub's,
+   * which the latency already stands for). Default false: every query reads them afresh.
+   */
+  cacheHeads?: boolean;
 }
 
 export interface GithubEmulator {
@@ -87,6 +93,8 @@ export interface GithubEmulator {
   clearFaults(): void;
   /** Renames the git branch; requests for the old name then get a 301 to the new one. */
   renameBranch(repo: string, from: string, to: string): Promise<void>;
+  /** With `cacheHeads`: the next GraphQL query reads the branch heads again. */
+  forgetHeads(): void;
   stop(): Promise<void>;
 }
 
@@ -199,6 +207,7 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
     return match?.[1] === token;
   }
 
+  const cachedHeads = new Map<string, Promise<Map<string, string>>>();
   async function graphqlRoute(request: Request): Promise<Reply> {
     if (request.method !== "POST") return notFound();
     let body: unknown;
@@ -209,7 +218,9 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
     }
     const state = quota("graphql");
     // One snapshot of each repository's branches per query, however many of them it names.
-    const snapshots = new Map<string, Promise<Map<string, string>>>();
+    const snapshots = options.cacheHeads
+      ? cachedHeads
+      : new Map<string, Promise<Map<string, string>>>();
     const answer = await answerGraphql(body, {
       rateLimit: {
         cost: 1,
@@ -334,6 +345,7 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
       requests.length = 0;
     },
     addRepo,
+    forgetHeads: () => cachedHeads.clear(),
     setRateLimit({ remaining, resetAt, resource }) {
       for (const name of resource ? [resource] : (["core", "graphql"] as const)) {
         const state = quota(name);
