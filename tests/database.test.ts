@@ -85,6 +85,35 @@ describe("database settings", () => {
     db.close();
   });
 
+  test("migration 2 numbers rows without an id in rowid order, after the ids already there", () => {
+    const db = openDatabase(join(tempDir(), "db.sqlite"));
+    for (const name of ["a", "b", "c", "d"]) {
+      upsertTracking(db, {
+        version_control: "github",
+        scm_repo: `up/${name}`,
+        scm_branch: "main",
+        repo: `x/${name}`,
+        branch: "master",
+        enabled: true,
+      });
+    }
+    db.run("UPDATE tracking SET id = NULL WHERE repo IN ('x/a', 'x/c', 'x/d')");
+    db.run("UPDATE tracking SET id = 7 WHERE repo = 'x/b'");
+    db.run("PRAGMA user_version = 1");
+    db.run("DROP INDEX tracking_id");
+    migrate(db);
+    const ids = db
+      .query<{ repo: string; id: number }, []>("SELECT repo, id FROM tracking ORDER BY rowid")
+      .all();
+    expect(ids).toEqual([
+      { repo: "x/a", id: 8 },
+      { repo: "x/b", id: 7 },
+      { repo: "x/c", id: 9 },
+      { repo: "x/d", id: 10 },
+    ]);
+    db.close();
+  });
+
   test("a status row exists only beside its tracking: none is written for a deleted one, and migration 10 removes old ones", () => {
     const db = openDatabase(join(tempDir(), "db.sqlite"));
     upsertTracking(db, {
