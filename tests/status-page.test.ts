@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { recordPassedOver } from "../src/db/carried.ts";
+import { overviewPage } from "../src/db/overview-pages.ts";
 import { createRun, finishRun, getRun, recordIssue, recordPull } from "../src/db/runs.ts";
-import { recordScan } from "../src/db/status.ts";
+import { listOverview, recordScan } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { createServiceMetrics } from "../src/metrics.ts";
 import { pickLanguage } from "../src/routes/status-page-text.ts";
@@ -94,6 +96,46 @@ describe("status page", () => {
     expect(byRepo).not.toContain("<td>src/broken<br>");
     const bad = await server.call("/status?state=weird");
     expect(((await bad.json()) as any).code).toBe("4001");
+  });
+});
+
+describe("open proposals and passed-over commits", () => {
+  test("the status page and the overview behind GET /tracking/status (whole and paged) show both", async () => {
+    recordPassedOver(db, "src/healthy", "master", [
+      { sha: "e".repeat(40), message: "fix 3", reason: "already carried as backport-fix.patch" },
+    ]);
+    const html = await (await server.call("/")).text();
+    const from = html.indexOf("<td>src/healthy<br>");
+    const row = html.slice(from, html.indexOf("</tr>", from));
+    // The finished run opened proposal !12 with its two commits.
+    expect(row).toContain(
+      '<td><a href="https://gitee.com/src/healthy/pulls/12">!12</a> <small>2 commits</small></td>',
+    );
+    expect(row).toContain(
+      "<td>1: <small>eeeeeee already carried as backport-fix.patch</small></td>",
+    );
+    const brokenFrom = html.indexOf("<td>src/broken<br>");
+    expect(html.slice(brokenFrom, html.indexOf("</tr>", brokenFrom))).toEndWith(
+      "<td>—</td><td>—</td>",
+    );
+
+    // GET /tracking/status answers these, whole (listOverview) or a page at a time (overviewPage);
+    // the CLI's status test reads them through the real route.
+    const whole = listOverview(db, { repo: "src/healthy", branch: "master" });
+    const paged = overviewPage(db, { search: "healthy", offset: 0, limit: 100 }).items;
+    for (const [item] of [whole, paged]) {
+      expect(item?.tracking.repo).toBe("src/healthy");
+      expect(item?.proposal).toMatchObject({
+        pullNumber: 12,
+        pullUrl: "https://gitee.com/src/healthy/pulls/12",
+        issueNumber: "I7ABCD",
+        commits: ["c".repeat(40), "d".repeat(40)],
+      });
+      expect(item?.passedOver).toEqual({
+        count: 1,
+        latest: [{ sha: "e".repeat(40), reason: "already carried as backport-fix.patch" }],
+      });
+    }
   });
 });
 
