@@ -11,13 +11,14 @@ import { statusTable } from "../cli/commands/status.ts";
 import { listIssues } from "../src/db/issues.ts";
 import { openProposalFor, proposalsFor } from "../src/db/proposals.ts";
 import { listOverview } from "../src/db/status.ts";
+import { upsertTracking } from "../src/db/trackings.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
 import { planTracking } from "../src/scan/plan.ts";
 import { declaredPatchFiles } from "../src/scan/proposal/carried.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { GitRepo } from "./helpers/git-repo.ts";
 import { rpmspecParse } from "./helpers/rpmspec.ts";
-import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
+import { makeWorld, packageSpec, trackPackage, UPSTREAM } from "./helpers/world.ts";
 
 // Also run as ./proposals-gitcode.test.ts, against the emulator's GitCode mode.
 const mode = forgeModeOf(import.meta.url);
@@ -394,6 +395,63 @@ describe(`already carried patches (${mode.name})`, () => {
       "Fix leak on exit (already carried as backport-leak-fix-1.2.3.patch: no patch file)",
     );
     expect(existsSync(marker)).toBe(false);
+  });
+
+  test("while a proposal is open, a carried commit leaves it alone and a later one joins it", async () => {
+    const base = await world.upstream.head();
+    const opening = await upstreamCommit("Opening fix");
+    await world.upstream.branch("ahead-opening", opening);
+    // The maintainers back-ported `ahead` before the proposal opened; it comes upstream later.
+    const ahead = await upstreamCommit("Fix null crash ahead");
+    const spec = packageSpec("aheadpkg").replace(
+      "Source0:        %{name}-%{version}.tar.gz\n",
+      "Source0:        %{name}-%{version}.tar.gz\nPatch1:         backport-ahead.patch\n",
+    );
+    world.gitee.addRepo("src-openeuler/aheadpkg", {
+      files: { "aheadpkg.spec": spec, "backport-ahead.patch": await backport(ahead) },
+    });
+    const track = (scmBranch: string, scmCommit: string) =>
+      upsertTracking(world.db, {
+        version_control: "github",
+        scm_repo: UPSTREAM,
+        scm_branch: scmBranch,
+        scm_commit: scmCommit,
+        repo: "src-openeuler/aheadpkg",
+        branch: "master",
+        enabled: true,
+      });
+    track("ahead-opening", base);
+    expect((await world.scan("aheadpkg")).outcome).toBe("proposed");
+    track("main", opening);
+    const pullBefore = repoOf("aheadpkg").pulls[0]!;
+    const issueBefore = repoOf("aheadpkg").issues[0]!;
+
+    // `ahead` alone: carried, so the open proposal is not touched and the position advances.
+    world.gitee.resetLog();
+    expect((await world.scan("aheadpkg")).outcome).toBe("passed-over");
+    expect(world.gitee.writes()).toEqual([]);
+    expect(repoOf("aheadpkg").pulls).toEqual([pullBefore]);
+    expect(repoOf("aheadpkg").issues).toEqual([issueBefore]);
+    expect(world.tracking("aheadpkg")!.scm_commit).toBe(ahead);
+    expect(openProposalFor(world.db, "src-openeuler/aheadpkg", "master")?.pullNumber).toBe(
+      pullBefore.number,
+    );
+
+    // A later commit joins the same proposal; the carried one is in neither spec nor branch.
+    const later = await upstreamCommit("Later fix");
+    expect((await world.scan("aheadpkg")).outcome).toBe("proposed");
+    const repo = repoOf("aheadpkg");
+    expect(repo.pulls).toHaveLength(1);
+    const files = repo.branches[repo.pulls[0]!.head]!.files;
+    expect(declaredPatches(files["aheadpkg.spec"]!.text)).toEqual([
+      "backport-ahead.patch",
+      `${opening}.patch`,
+      `${later}.patch`,
+    ]);
+    expect(files[`${ahead}.patch`]).toBeUndefined();
+    expect(files["aheadpkg.spec"]!.text).toContain("Release:        2\n");
+    expect(repo.pulls[0]!.comments).toHaveLength(1);
+    expect(repo.pulls[0]!.comments[0]!.body).toContain(later.slice(0, 7));
   });
 
   test("when every new commit is carried nothing is proposed and the position advances", async () => {
