@@ -247,6 +247,16 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
       packageSpec("moved", "5").replace("Version:        1.2.3", "Version:        1.3.0"),
     );
     const next = await upstreamCommit("Second fix");
+    const plan = await planTracking(planDeps(), "src-openeuler/moved", "master");
+    expect(plan?.proposal).toMatchObject({ action: "replace", pullNumber: 1 });
+    expect(plan?.pull?.number).toBeUndefined();
+    expect(declaredPatches(plan!.spec!.diff.replace(/^\+/gm, ""))).toEqual([
+      `${first}.patch`,
+      `${next}.patch`,
+    ]);
+    expect(renderPlan(plan!)).toContain(
+      `a new one would hold its commits and these, and !1 and its issue #${repoOf("moved").issues[0]!.number} would be closed`,
+    );
     expect((await world.scan("moved")).outcome).toBe("proposed");
 
     const repo = repoOf("moved");

@@ -78,7 +78,7 @@ function proposalLine(proposal: NonNullable<Plan["proposal"]>): string {
     case "extend":
       return `proposal: they would join the open pull request ${pull}`;
     case "replace":
-      return `proposal: the tracked spec changed under the open pull request ${pull}: a new one would hold its commits and these, and ${pull.split(" ")[0]} would be closed`;
+      return `proposal: the tracked spec changed under the open pull request ${pull}: a new one would hold its commits and these, and !${proposal.pullNumber} and its issue #${proposal.issueNumber} would be closed`;
     case "merged":
       return `proposal: pull request ${pull} was merged: they would open a new one`;
     case "closed":
