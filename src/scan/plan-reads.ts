@@ -2,8 +2,9 @@
  * The forge as a dry run sees it: reads only, with the request economy of a scan. Each folder of
  * a branch is listed once per plan; a file at the top of the package (spec, carried patches) is
  * then read by its blob sha through the on-disk source cache (GIT_BASE_PATH/source-cache), so an
- * unchanged file is never downloaded again, by a plan or by the apply check. Every write throws:
- * a plan that tried one would be a defect, and Gitee must not see it.
+ * unchanged file is never downloaded again, by a plan or by the apply check; a pull request's
+ * state is asked once. Every write throws: a plan that tried one would be a defect, and Gitee
+ * must not see it.
  */
 import { readFileSync } from "node:fs";
 import type { Forge, ForgeEntry, ForgeFile, RepoPath } from "../forge/types.ts";
@@ -60,6 +61,8 @@ export function planReads(forge: Forge, cache: BlobCache | null): Forge {
     return blob;
   };
 
+  const pullStates = new Map<string, ReturnType<Forge["pullState"]>>();
+
   return {
     whoami: () => forge.whoami(),
     branchExists: (repo, branch) => forge.branchExists(repo, branch),
@@ -76,7 +79,17 @@ export function planReads(forge: Forge, cache: BlobCache | null): Forge {
     readBlob: (repo, sha) => forge.readBlob(repo, sha),
     findIssue: (repo, title) => forge.findIssue(repo, title),
     findPull: (repo, head, base) => forge.findPull(repo, head, base),
-    pullState: (repo, number) => forge.pullState(repo, number),
+    pullState(repo, number) {
+      // Asked once per plan (the apply check and the proposal's fate both need it).
+      const id = JSON.stringify([repo.owner, repo.name, number]);
+      let state = pullStates.get(id);
+      if (!state) {
+        state = forge.pullState(repo, number);
+        state.catch(() => pullStates.delete(id));
+        pullStates.set(id, state);
+      }
+      return state;
+    },
     webUrl: (repo) => forge.webUrl(repo),
     ensureBranch: refused("ensureBranch"),
     writeFile: refused("writeFile"),

@@ -22,6 +22,7 @@ import {
   getsPatchFile,
   type ProposalCommit,
 } from "./proposal/commits.ts";
+import { patchesBefore } from "./proposal/extend.ts";
 import { issueBody, pullBody } from "./proposal/render.ts";
 import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { MAX_COMMITS_PER_RUN, withVerdicts } from "./scan-tracking.ts";
@@ -169,7 +170,7 @@ export async function planFromHead(
   const checked = await planVerdicts(
     deps,
     repoPath,
-    tracking.branch,
+    tracking,
     batch.filter((commit) => !commit.verdict && !carried.has(commit.sha)),
   );
   const judged: ProposalCommit[] = batch.map((commit) => {
@@ -303,13 +304,19 @@ async function proposalTarget(
 async function planVerdicts(
   deps: PlanDeps,
   repo: RepoPath,
-  branch: string,
+  tracking: Tracking,
   commits: readonly { sha: string; empty: boolean; patch: Uint8Array }[],
 ): Promise<{ verdicts: Map<string, string>; summary: string | null }> {
   const verdicts = new Map<string, string>();
   const candidates = commits.filter((commit) => !commit.empty);
   if (!deps.applyChecker || candidates.length === 0) return { verdicts, summary: null };
-  const report = await deps.applyChecker.check(repo, branch, candidates);
+  // Commits that would join the open proposal are tried after its patches, as a scan does.
+  const earlier =
+    (deps.proposals ?? "rolling") === "rolling"
+      ? await patchesBefore(deps, repo, openProposalFor(deps.db, tracking.repo, tracking.branch))
+      : [];
+  const checked = await deps.applyChecker.check(repo, tracking.branch, [...earlier, ...candidates]);
+  const report = { ...checked, verdicts: checked.verdicts.slice(earlier.length) };
   candidates.forEach((commit, i) => {
     const verdict = report.verdicts[i];
     if (verdict) verdicts.set(commit.sha, verdictText(verdict));

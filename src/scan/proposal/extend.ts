@@ -9,6 +9,7 @@
  * closed, or the tracked branch's spec changed under it — the run is turned into one that opens a
  * new proposal (replacing the open one in the last case) and the caller publishes that.
  */
+import type { Database } from "bun:sqlite";
 import { endProposal, getProposal, type Proposal } from "../../db/proposals.ts";
 import {
   convertToNewProposal,
@@ -25,7 +26,9 @@ import {
   setStep,
 } from "../../db/runs.ts";
 import { ConflictError } from "../../errors.ts";
-import type { ForgeFile, RepoPath } from "../../forge/types.ts";
+import type { Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
+import type { Logger } from "../../log.ts";
+import type { CheckedCommit } from "../apply-check.ts";
 import { makeTimestamp, workBranchName } from "../branch-name.ts";
 import { patchFileName, specMessage } from "../issue-body.ts";
 import { checkpoint, type PublishDeps, uploadPatches } from "../publish.ts";
@@ -191,8 +194,8 @@ async function ensureProposalSpec(
  * the proposal is open; one journaled before that (or by per-batch mode) is read back from the
  * proposal's work branch.
  */
-async function withPatches(
-  deps: PublishDeps,
+export async function withPatches(
+  deps: { forge: Forge },
   repo: RepoPath,
   proposal: Proposal,
   commits: readonly RunCommit[],
@@ -212,4 +215,32 @@ async function withPatches(
     out.push({ ...commit, patch: file.content });
   }
   return out;
+}
+
+/**
+ * The patches new commits will follow in an open proposal, in order, for the apply check: a
+ * commit that builds on (or reverts) one of them is judged on the tree the proposal makes, not
+ * on the bare package (where a revert would look "already applied" and lose its patch file).
+ * None when the pull request was closed without merging (its commits go nowhere), or when its
+ * patches cannot be had (the check then runs on the package alone, as for a new proposal).
+ */
+export async function patchesBefore(
+  deps: { db: Database; forge: Forge; log?: Logger },
+  repo: RepoPath,
+  proposal: Proposal | null,
+): Promise<CheckedCommit[]> {
+  if (proposal?.state !== "open") return [];
+  if ((await deps.forge.pullState(repo, proposal.pullNumber)) === "closed") return [];
+  try {
+    const commits = await withPatches(deps, repo, proposal, proposalCommits(deps.db, proposal.id));
+    return commits
+      .filter(getsPatchFile)
+      .map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() }));
+  } catch (error) {
+    deps.log?.warn("the open proposal's patches are not at hand; checking without them", {
+      pull: proposal.pullNumber,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return [];
+  }
 }

@@ -4,6 +4,7 @@
  * nothing: the tracking advances past its commits without a write to the forge.
  */
 import { recordPassedOver } from "../../db/carried.ts";
+import { getProposal } from "../../db/proposals.ts";
 import {
   getRun,
   type PublishRun,
@@ -17,6 +18,7 @@ import { summaryLine, verdictText } from "../apply-check.ts";
 import type { PublishDeps } from "../publish.ts";
 import { findCarried } from "./carried.ts";
 import { ALREADY_APPLIED, carriedVerdict, getsPatchFile } from "./commits.ts";
+import { patchesBefore } from "./extend.ts";
 import type { TrackedSpec } from "./tracked-spec.ts";
 
 /** Judges the run's commits if not done yet; false when the run was passed over (finished). */
@@ -111,11 +113,16 @@ async function applyCheck(
 ): Promise<string | null> {
   if (!deps.applyChecker || commits.length === 0) return null;
   const started = Date.now();
-  const report = await deps.applyChecker.check(
-    repo,
-    run.branch,
-    commits.map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() })),
-  );
+  const earlier =
+    run.kind === "extend" && run.proposalId !== null
+      ? await patchesBefore(deps, repo, getProposal(deps.db, run.proposalId))
+      : [];
+  const checked = await deps.applyChecker.check(repo, run.branch, [
+    ...earlier,
+    ...commits.map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() })),
+  ]);
+  // The earlier patches only set the stage; the run's own commits are judged and summed up.
+  const report = { ...checked, verdicts: checked.verdicts.slice(earlier.length) };
   commits.forEach((commit, i) => {
     const verdict = report.verdicts[i];
     if (verdict) verdicts.set(commit.sha, { verdict: verdictText(verdict), carriedAs: null });
