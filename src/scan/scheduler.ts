@@ -8,7 +8,7 @@ import type { Database } from "bun:sqlite";
 import { openRuns } from "../db/runs.ts";
 import { getStatus, recordScan, type ScanOutcome } from "../db/status.ts";
 import { trackingBatches } from "../db/tracking-pages.ts";
-import { getTracking, listTrackings, type Tracking } from "../db/trackings.ts";
+import { getTracking, type Tracking } from "../db/trackings.ts";
 import { AuthFailedError, type RateLimitedError, type Service } from "../errors.ts";
 import type { Forge } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
@@ -196,6 +196,18 @@ export class Scanner {
     this.scheduleProbe();
   }
 
+  /**
+   * The first enabled tracking (of `forge`, when given), read a slice at a time: at 200,000
+   * trackings the probe must not load them all to pick one.
+   */
+  private firstTrackingOf(forge: string | null): Tracking | null {
+    for (const slice of trackingBatches(this.options.db, { enabled: true }, SCAN_SLICE)) {
+      const found = slice.find((candidate) => forge === null || forgeOf(candidate) === forge);
+      if (found) return found;
+    }
+    return null;
+  }
+
   /** The probe: the head of one waiting tracking, or a branch look-up downstream. */
   private async sendProbe(forge: string, subject: string | null): Promise<void> {
     const downstream = this.options.downstreamForge ?? "gitee";
@@ -205,10 +217,7 @@ export class Scanner {
         ? getTracking(this.options.db, subject.slice(0, split), subject.slice(split + 1))
         : null;
     if (!tracking || (forge !== downstream && forgeOf(tracking) !== forge)) {
-      tracking =
-        listTrackings(this.options.db, { enabled: true }).find(
-          (candidate) => forge === downstream || forgeOf(candidate) === forge,
-        ) ?? null;
+      tracking = this.firstTrackingOf(forge === downstream ? null : forge);
     }
     // Nothing waits on this forge any more: nothing to protect.
     if (!tracking) return;
