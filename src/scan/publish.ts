@@ -96,7 +96,7 @@ export async function executeRun(deps: PublishDeps, initial: PublishRun): Promis
     const spec = new TrackedSpec(deps.forge, repo, run.branch);
     if (!(await judgeRun(deps, repo, run, spec))) return getRun(deps.db, run.id) ?? run;
     if (run.kind === "extend") {
-      const extended = await extendSteps(deps, repo, initial.id);
+      const extended = await extendSteps(deps, repo, initial.id, spec);
       // Null: the proposal could take no more commits and the run now opens a new one.
       if (extended) return extended;
     }
@@ -107,30 +107,6 @@ export async function executeRun(deps: PublishDeps, initial: PublishRun): Promis
 /** Throws StoppingError when the service is stopping (checked between steps). */
 export function checkpoint(deps: PublishDeps): void {
   if (deps.signal?.aborted) throw new StoppingError();
-}
-
-/** Uploads the `<sha>.patch` files of `commits` not uploaded yet to the work branch. */
-export async function uploadPatches(
-  deps: PublishDeps,
-  repo: RepoPath,
-  run: PublishRun,
-  commits: readonly RunCommit[],
-): Promise<void> {
-  for (const commit of commits) {
-    if (!getsPatchFile(commit) || commit.uploaded) continue;
-    checkpoint(deps);
-    if (!commit.patch)
-      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
-    const outcome = await deps.forge.ensureFile(
-      repo,
-      run.workBranch,
-      patchFileName(commit.sha),
-      commit.patch,
-      uploadMessage(run.timestamp, commit),
-    );
-    markUploaded(deps.db, run.id, commit.position);
-    deps.log.debug("patch file ready", { run: run.id, sha: commit.sha, outcome });
-  }
 }
 
 /**

@@ -15,28 +15,44 @@ import {
   convertToNewProposal,
   finishRun,
   getRun,
+  markUploaded,
   openingRun,
   type PublishRun,
   proposalCommits,
   type RunCommit,
+  type RunStep,
   recordIssue,
   recordNotes,
   recordPull,
   runCommits,
   setStep,
 } from "../../db/runs.ts";
-import { ConflictError } from "../../errors.ts";
-import type { Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
+import type { EnsureOutcome, FileChange, Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
 import type { Logger } from "../../log.ts";
 import type { CheckedCommit } from "../apply-check.ts";
 import { makeTimestamp, workBranchName } from "../branch-name.ts";
-import { patchFileName, specMessage } from "../issue-body.ts";
-import { checkpoint, type PublishDeps, uploadPatches } from "../publish.ts";
+import { filesMessage, patchFileName, specMessage, uploadMessage } from "../issue-body.ts";
+import { checkpoint, type PublishDeps } from "../publish.ts";
 import { editSpec, SpecEditError } from "../spec.ts";
 import { getsPatchFile } from "./commits.ts";
+import { ensureFiles } from "./files.ts";
 import { extensionComment, issueBody } from "./render.ts";
+import type { TrackedSpec } from "./tracked-spec.ts";
 
-const SPEC_ATTEMPTS = 3;
+/**
+ * Where each step stands in an extend run (see publish.ts): a step at or before the one the run
+ * resumed at may have been sent already and reads the forge back first; a later one writes at once.
+ * "patches" and "spec" are the steps of runs journaled before the files were one commit.
+ */
+const EXTEND_RUN_ORDER: Partial<Record<RunStep, number>> = {
+  target: 0,
+  patches: 1,
+  spec: 1,
+  files: 1,
+  issue: 2,
+  comment: 3,
+  finish: 4,
+};
 
 /**
  * Runs (or resumes) an extend run. Returns the finished run, or null when the run was turned into
@@ -46,6 +62,7 @@ export async function extendSteps(
   deps: PublishDeps,
   repo: RepoPath,
   runId: number,
+  spec: TrackedSpec,
 ): Promise<PublishRun | null> {
   const { db, forge } = deps;
   const current = () => {
@@ -56,7 +73,9 @@ export async function extendSteps(
   let run = current();
   if (run.state !== "open" || run.kind !== "extend") return run.state === "open" ? null : run;
   const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
-  const resumedAt = run.step;
+  // A step this pipeline does not know is taken as "may have been sent": read back first.
+  const resumedAt = EXTEND_RUN_ORDER[run.step] ?? 1;
+  const mayExist = (step: RunStep) => resumedAt >= (EXTEND_RUN_ORDER[step] ?? 0);
   const proposal = run.proposalId === null ? null : getProposal(db, run.proposalId);
   const fresh = () => {
     const timestamp = makeTimestamp((deps.now ?? (() => new Date()))());
@@ -81,8 +100,8 @@ export async function extendSteps(
     convertToNewProposal(db, run.id, fresh(), null);
     return null;
   }
-  const specPath = `${repo.name}.spec`;
-  const base = await forge.readFile(repo, run.branch, specPath);
+  // The tracked spec, already read for the carried check.
+  const base = await spec.read();
   if (proposal.baseSpecSha !== null && (base?.sha ?? "") !== proposal.baseSpecSha) {
     const earlier = await withPatches(deps, repo, proposal, proposalCommits(db, proposal.id));
     const opening = openingRun(db, proposal.id);
@@ -99,31 +118,37 @@ export async function extendSteps(
   // The run writes to the proposal's branch, issue and pull request.
   recordIssue(db, run.id, { number: proposal.issueNumber, url: proposal.issueUrl ?? "" });
   recordPull(db, run.id, { number: proposal.pullNumber, url: proposal.pullUrl ?? "" });
-  const onProposal = { ...current(), workBranch: proposal.workBranch };
-
-  checkpoint(deps);
-  setStep(db, run.id, "patches");
   const added = runCommits(db, run.id);
-  await uploadPatches(deps, repo, onProposal, added);
-
-  checkpoint(deps);
-  setStep(db, run.id, "spec");
   const all = [...proposalCommits(db, proposal.id), ...added];
-  await ensureProposalSpec(deps, repo, onProposal, proposal, base, all);
 
-  checkpoint(deps);
-  setStep(db, run.id, "issue");
-  run = current();
-  await forge.updateIssue(repo, proposal.issueNumber, issueBody(all, run.notes));
-  log.info("issue updated", { issue: proposal.issueNumber, commits: all.length });
+  if (resumedAt <= (EXTEND_RUN_ORDER.files ?? 0)) {
+    checkpoint(deps);
+    setStep(db, run.id, "files");
+    const outcome = await ensureExtensionFiles(deps, repo, current(), proposal, base, {
+      added,
+      all,
+      mayExist: mayExist("files"),
+    });
+    log.info("patch files and spec added", { branch: proposal.workBranch, outcome });
+  }
+
+  if (resumedAt <= (EXTEND_RUN_ORDER.issue ?? 0)) {
+    checkpoint(deps);
+    setStep(db, run.id, "issue");
+    run = current();
+    // A full replacement of the body: repeating it is harmless.
+    await forge.updateIssue(repo, proposal.issueNumber, issueBody(all, run.notes));
+    log.info("issue updated", { issue: proposal.issueNumber, commits: all.length });
+  }
 
   checkpoint(deps);
   setStep(db, run.id, "comment");
+  run = current();
   const outcome = await forge.ensurePullComment(
     repo,
     proposal.pullNumber,
     extensionComment(added, proposal.issueNumber, run.applySummary),
-    resumedAt === "comment",
+    mayExist("comment"),
   );
   log.info("pull request extended", { pull: proposal.pullNumber, added: added.length, outcome });
 
@@ -133,60 +158,76 @@ export async function extendSteps(
 }
 
 /**
- * Writes the proposal's spec: the tracked branch's spec (`base`) edited for every commit of the
- * proposal at once. Equal text on the work branch means an earlier attempt already wrote it.
+ * The added commits' patch files and the proposal's spec — the tracked branch's spec (`base`)
+ * edited for every commit of the proposal at once, so Release is bumped once and there is one
+ * changelog entry — as one commit on the proposal's work branch (proposal/files.ts).
  */
-async function ensureProposalSpec(
+async function ensureExtensionFiles(
   deps: PublishDeps,
   repo: RepoPath,
   run: PublishRun,
   proposal: Proposal,
   base: ForgeFile | null,
-  commits: readonly RunCommit[],
-): Promise<void> {
-  const first = commits[0];
-  const last = commits.at(-1);
-  if (!first || !last) return;
+  commits: { added: readonly RunCommit[]; all: readonly RunCommit[]; mayExist: boolean },
+): Promise<EnsureOutcome> {
+  const { added, all } = commits;
   const path = `${repo.name}.spec`;
-  let text: string;
-  try {
-    const edited = editSpec({
-      spec: base ? new TextDecoder().decode(base.content) : null,
-      packageName: repo.name,
-      patches: commits
-        .filter(getsPatchFile)
-        .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
-      fromSha: first.sha,
-      toSha: last.sha,
-      date: (deps.now ?? (() => new Date()))(),
-    });
-    recordNotes(deps.db, run.id, edited.notes);
-    text = edited.text;
-  } catch (error) {
-    if (!(error instanceof SpecEditError)) throw error;
-    recordNotes(deps.db, run.id, [
-      `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
-    ]);
-    return;
-  }
-  const bytes = new TextEncoder().encode(text);
-  for (let attempt = 1; ; attempt++) {
-    const work = await deps.forge.readFile(repo, proposal.workBranch, path);
-    if (work && new TextDecoder().decode(work.content) === text) return;
+  const patched = added.filter((commit) => getsPatchFile(commit));
+  const changes: FileChange[] = patched.map((commit) => {
+    if (!commit.patch)
+      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
+    return {
+      action: "create",
+      path: patchFileName(commit.sha),
+      content: commit.patch,
+      message: uploadMessage(run.timestamp, commit),
+    };
+  });
+  const first = all[0];
+  const last = all.at(-1);
+  let specChanged = false;
+  if (first && last) {
     try {
-      await deps.forge.writeFile(
-        repo,
-        proposal.workBranch,
+      const edited = editSpec({
+        spec: base ? new TextDecoder().decode(base.content) : null,
+        packageName: repo.name,
+        patches: all
+          .filter(getsPatchFile)
+          .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
+        fromSha: first.sha,
+        toSha: last.sha,
+        date: (deps.now ?? (() => new Date()))(),
+      });
+      recordNotes(deps.db, run.id, edited.notes);
+      // The proposal's branch has the spec: it started from `base`, or its opening made one.
+      changes.push({
+        action: "update",
         path,
-        bytes,
-        specMessage(proposal.timestamp, work === null),
-        work?.sha ?? null,
-      );
-      return;
+        content: new TextEncoder().encode(edited.text),
+        message: specMessage(proposal.timestamp, false),
+      });
+      specChanged = true;
     } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= SPEC_ATTEMPTS) throw error;
+      if (!(error instanceof SpecEditError)) throw error;
+      recordNotes(deps.db, run.id, [
+        `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
+      ]);
     }
   }
+  const outcome = await ensureFiles(
+    deps.forge,
+    repo,
+    {
+      branch: proposal.workBranch,
+      message: filesMessage(run.timestamp, patched, specChanged ? "update" : null),
+      changes,
+      // Without a tracked spec, whether the opening made one is read from the branch.
+      mayExist: commits.mayExist || base === null,
+    },
+    deps.log,
+  );
+  for (const commit of patched) markUploaded(deps.db, run.id, commit.position);
+  return outcome;
 }
 
 /**
