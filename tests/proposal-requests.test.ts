@@ -11,7 +11,7 @@ import { describe, expect, test } from "bun:test";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
 import type { RequestRecord } from "./emulators/gitee.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
-import { makeWorld } from "./helpers/world.ts";
+import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
 
 const mode = forgeModeOf(import.meta.url);
 const world = await makeWorld({ forge: mode });
@@ -79,8 +79,36 @@ describe(`Gitee requests per proposal (${mode.name})`, () => {
     expect(log.length).toBeLessThanOrEqual(oneCommit ? 5 : 8);
   });
 
+  test("a package that already carries patches: one root listing more per scan", async () => {
+    // The already-carried check needs the blob shas of the declared patch files (its patch ids
+    // are cached by blob sha): one listing of the root, exact whatever changed in the package.
+    const head = await world.upstream.head();
+    const spec = packageSpec("carrying").replace(
+      "Source0:        %{name}-%{version}.tar.gz\n",
+      "Source0:        %{name}-%{version}.tar.gz\nPatch0001:      backport-old-fix.patch\n",
+    );
+    world.gitee.addRepo("src-openeuler/carrying", {
+      files: {
+        "carrying.spec": spec,
+        "backport-old-fix.patch": "From: M <m@example.org>\nSubject: [PATCH] old\n\n---\n",
+      },
+    });
+    trackPackage(world.db, "carrying", head);
+    await upstreamCommits(3);
+    const opened = await requestsOfScan("carrying");
+    await upstreamCommits(2);
+    const extended = await requestsOfScan("carrying");
+    figures.push(
+      `with a carried patch: new proposal ${opened.length} requests (first read of the carried file included), extension ${extended.length}`,
+    );
+    console.log(`carrying, extension:\n  ${describeLog(extended)}`);
+    expect(extended.filter((request) => /\/contents$/.test(request.path))).toHaveLength(1);
+    expect(extended.length).toBe(oneCommit ? 6 : 9);
+    expect(opened.length).toBe(oneCommit ? 6 : 10);
+  });
+
   test("figures", () => {
     console.log(`Gitee requests per proposal (${mode.name}):\n  ${figures.join("\n  ")}`);
-    expect(figures).toHaveLength(4);
+    expect(figures).toHaveLength(5);
   });
 });
