@@ -210,10 +210,10 @@ describe("service lifecycle", () => {
 describe("logs", () => {
   test("debug logs of a proposal with failures hold no token or password, even with tokens in query strings", async () => {
     downstreamRepo("logs");
-    // A one-second interval also bounds the early retry after the failed branch creation.
+    // A one-second interval also bounds the early retry after the failed commit of the files.
     const service = await serviceFor(world, { GITEE_TOKEN_IN_QUERY: "True", SCAN_DB_INTERVAL: 1 });
     service.track("logs", world.base);
-    world.gitee.fault({ method: "POST", path: /\/branches$/, times: 1 }, { status: 500 });
+    world.gitee.fault({ method: "POST", path: /\/commits$/, times: 1 }, { status: 500 });
     world.gitee.fault({ method: "GET", path: /\/contents\//, times: 2 }, { status: 502 });
     world.github.fault({ path: "/compare/", times: 1 }, { kind: "5xx" });
     await service.start();
@@ -223,6 +223,13 @@ describe("logs", () => {
     world.gitee.clearFaults();
     world.github.clearFaults();
     expect(world.gitee.requests.some((request) => request.tokenVia === "query")).toBe(true);
+    // The faults hit: the logs under test are those of failed requests.
+    expect(
+      world.gitee.requests.some(
+        (request) =>
+          request.method === "POST" && /\/commits$/.test(request.path) && request.status === 500,
+      ),
+    ).toBe(true);
     const output = service.output();
     expect(output).toContain('"level":"debug"');
     expectNoSecrets(output);
