@@ -27,20 +27,13 @@ import {
   runCommits,
   setStep,
 } from "../db/runs.ts";
-import type { EnsureOutcome, FileChange, Forge, ForgeFile, RepoPath } from "../forge/types.ts";
+import type { EnsureOutcome, Forge, ForgeFile, RepoPath } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import { downstreamRepoPath } from "../tracking-rules.ts";
 import type { ApplyChecker } from "./apply-check.ts";
 import type { KeyedMutex } from "./concurrency.ts";
-import {
-  filesMessage,
-  issueTitle,
-  patchFileName,
-  pullTitle,
-  specMessage,
-  uploadMessage,
-} from "./issue-body.ts";
-import { getsPatchFile } from "./proposal/commits.ts";
+import { filesMessage, issueTitle, patchFileName, pullTitle, specMessage } from "./issue-body.ts";
+import { getsPatchFile, patchFileChanges } from "./proposal/commits.ts";
 import { extendSteps } from "./proposal/extend.ts";
 import { ensureFiles } from "./proposal/files.ts";
 import { judgeRun } from "./proposal/judge.ts";
@@ -255,16 +248,7 @@ async function ensureNewFiles(
   mayExist: boolean,
 ): Promise<EnsureOutcome> {
   const patched = commits.filter((commit) => getsPatchFile(commit));
-  const changes: FileChange[] = patched.map((commit) => {
-    if (!commit.patch)
-      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
-    return {
-      action: "create",
-      path: patchFileName(commit.sha),
-      content: commit.patch,
-      message: uploadMessage(run.timestamp, commit),
-    };
-  });
+  const changes = patchFileChanges(run, patched);
   const base = await spec.read();
   const edited = editedSpec(deps, repo, run, commits, base);
   // The spec this proposal starts from: a later extension checks the tracked branch still has it.

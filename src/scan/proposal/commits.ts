@@ -4,7 +4,10 @@
  * when applied. Checks that judge commits (carried patches, apply check, filters) set verdicts;
  * the renderers show them; the publish pipeline only moves the list around.
  */
+import type { PublishRun, RunCommit } from "../../db/runs.ts";
+import type { FileChange } from "../../forge/types.ts";
 import { isPassedOver } from "../filters.ts";
+import { patchFileName, uploadMessage } from "../issue-body.ts";
 
 export interface ProposalCommit {
   sha: string;
@@ -30,6 +33,23 @@ export function getsPatchFile(commit: ProposalCommit): boolean {
     !isPassedOver(commit.verdict) &&
     commit.verdict !== ALREADY_APPLIED
   );
+}
+
+/**
+ * The `<sha>.patch` files a run creates for `patched` (commits that get a patch file), from the
+ * patches in its journal.
+ */
+export function patchFileChanges(run: PublishRun, patched: readonly RunCommit[]): FileChange[] {
+  return patched.map((commit) => {
+    if (!commit.patch)
+      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
+    return {
+      action: "create",
+      path: patchFileName(commit.sha),
+      content: commit.patch,
+      message: uploadMessage(run.timestamp, commit),
+    };
+  });
 }
 
 const CARRIED = "already carried as ";

@@ -27,14 +27,14 @@ import {
   runCommits,
   setStep,
 } from "../../db/runs.ts";
-import type { EnsureOutcome, FileChange, Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
+import type { EnsureOutcome, Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
 import type { Logger } from "../../log.ts";
 import type { CheckedCommit } from "../apply-check.ts";
 import { makeTimestamp, workBranchName } from "../branch-name.ts";
-import { filesMessage, patchFileName, specMessage, uploadMessage } from "../issue-body.ts";
+import { filesMessage, patchFileName, specMessage } from "../issue-body.ts";
 import { checkpoint, type PublishDeps } from "../publish.ts";
 import { editSpec, SpecEditError } from "../spec.ts";
-import { getsPatchFile } from "./commits.ts";
+import { getsPatchFile, patchFileChanges } from "./commits.ts";
 import { ensureFiles } from "./files.ts";
 import { extensionComment, issueBody } from "./render.ts";
 import type { TrackedSpec } from "./tracked-spec.ts";
@@ -173,16 +173,7 @@ async function ensureExtensionFiles(
   const { added, all } = commits;
   const path = `${repo.name}.spec`;
   const patched = added.filter((commit) => getsPatchFile(commit));
-  const changes: FileChange[] = patched.map((commit) => {
-    if (!commit.patch)
-      throw new Error(`run ${run.id}: patch of ${commit.sha} missing from the journal`);
-    return {
-      action: "create",
-      path: patchFileName(commit.sha),
-      content: commit.patch,
-      message: uploadMessage(run.timestamp, commit),
-    };
-  });
+  const changes = patchFileChanges(run, patched);
   const first = all[0];
   const last = all.at(-1);
   let specChanged = false;
