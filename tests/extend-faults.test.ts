@@ -13,7 +13,8 @@ import { upsertTracking } from "../src/db/trackings.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
 import type { Forge } from "../src/forge/types.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
-import type { ExpectedRequest, GiteeFault } from "./emulators/gitee.ts";
+import type { ExpectedRequest } from "./emulators/gitee.ts";
+import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
@@ -116,68 +117,28 @@ describe(`extending a proposal (${mode.name})`, () => {
 
 describe(`exactly once on the extend path under faults (${mode.name})`, () => {
   // The added patch files and the spec: one commit onto the proposal's branch, or file by file.
-  const fileSteps: [string, string, RegExp][] = profile.multiFileCommit
+  const fileSteps: FaultStep[] = profile.multiFileCommit
     ? [["files commit", "POST", /^\/repos\/src-openeuler\/[a-z0-9-]+\/commits$/]]
     : [
         ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
         ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
       ];
-  const steps: [string, string, RegExp][] = [
+  const steps: FaultStep[] = [
     ["pull request state", "GET", /\/pulls\/\d+$/],
     ...fileSteps,
     ["issue edit", profile.updateIssueMethod, /^\/repos\/src-openeuler\/issues\/[A-Z0-9]+$/],
     ["comment", "POST", /\/pulls\/\d+\/comments$/],
   ];
-  const faults: [string, GiteeFault][] = [
-    ["500", { status: 500 }],
-    ["503 HTML", { status: 503 }],
-    ["429 with Retry-After", { rateLimit: { retryAfterSeconds: 1 } }],
-    ["timeout", { delayMs: 900 }],
-    ["dropped connection", { drop: true }],
-    ["500 after the write", { afterWrite: { status: 500 } }],
-    ["dropped after the write", { afterWrite: { drop: true } }],
-  ];
-  let scenario = 0;
-  const outcomes: string[] = [];
-
-  for (const [step, method, path] of steps) {
-    for (const [faultName, fault] of faults) {
-      test(`${step}: ${faultName} (twice)`, async () => {
-        const name = `extend${++scenario}`;
-        await withOpenProposal(name);
-        world.gitee.resetLog();
-        world.gitee.fault({ method, path, times: 2 }, fault);
-        let attempts = 0;
-        while (
-          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
-          world.tracking(name)!.scm_commit !== third
-        ) {
-          attempts++;
-          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
-          const result = await world.scan(name);
-          // The scheduler retries a failed tracking after 30 s at the soonest; a write that timed
-          // out has landed by then. Waiting past the emulator's delay keeps that order here.
-          if (result.outcome !== "proposed") await Bun.sleep(600);
-        }
-        world.gitee.clearFaults();
-        // The fault did strike the request it names (a second time unless a read-back found the
-        // first write had landed).
-        const struck = world.gitee.requests.filter((request) => request.fault !== undefined);
-        expect(struck.length).toBeGreaterThanOrEqual(1);
-        expect(
-          struck.every((request) => request.method === method && path.test(request.path)),
-        ).toBe(true);
-        expectOneExtendedProposal(name);
-        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
-      });
-    }
-  }
-
-  test("every extend scenario ended with exactly one extended proposal", () => {
-    console.log(
-      `extend fault scenarios (${mode.name}): ${outcomes.length}\n  ${outcomes.join("\n  ")}`,
-    );
-    expect(outcomes).toHaveLength(steps.length * faults.length);
+  faultMatrixTests({
+    world,
+    steps,
+    faults: GITEE_FAULTS,
+    prefix: "extend",
+    async setUp(name) {
+      await withOpenProposal(name);
+      return { target: third, check: () => expectOneExtendedProposal(name) };
+    },
+    summary: "every extend scenario ended with exactly one extended proposal",
   });
 });
 

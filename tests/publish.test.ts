@@ -6,9 +6,8 @@ import { FORGE_PROFILES } from "../src/forge/profiles.ts";
 import type { Forge } from "../src/forge/types.ts";
 import { parseWorkBranch } from "../src/scan/branch-name.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
-import type { GiteeFault } from "./emulators/gitee.ts";
+import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
-import { waitFor } from "./helpers/wait.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
 // Also run as ./publish-gitcode.test.ts and ./publish-404.test.ts, against the other forges.
@@ -168,67 +167,34 @@ describe(`publishing (${mode.name})`, () => {
 
 describe(`exactly once under faults (${mode.name})`, () => {
   // Gitee writes the work branch, patch files and spec as one commit; GitCode file by file.
-  const fileSteps: [string, string, RegExp][] = FORGE_PROFILES[mode.profile].multiFileCommit
+  const fileSteps: FaultStep[] = FORGE_PROFILES[mode.profile].multiFileCommit
     ? [["files commit", "POST", /^\/repos\/src-openeuler\/[a-z0-9-]+\/commits$/]]
     : [
         ["branch", "POST", /\/branches$/],
         ["patch file", "POST", /\/contents\/[0-9a-f]{40}\.patch$/],
         ["spec", "PUT", /\/contents\/[a-z0-9-]+\.spec$/],
       ];
-  const steps: [string, string, RegExp][] = [
+  const steps: FaultStep[] = [
     ...fileSteps,
     ["issue", "POST", /^\/repos\/src-openeuler\/issues$/],
     ["pull request", "POST", /\/pulls$/],
   ];
-  const faults: [string, GiteeFault][] = [
-    ["500", { status: 500 }],
-    ["503 HTML", { status: 503 }],
-    ["429 with Retry-After", { rateLimit: { retryAfterSeconds: 1 } }],
-    ["timeout", { delayMs: 900 }],
-    ["dropped connection", { drop: true }],
-    ["500 after the write", { afterWrite: { status: 500 } }],
-    ["dropped after the write", { afterWrite: { drop: true } }],
-  ];
-  let scenario = 0;
-  const outcomes: string[] = [];
-
-  for (const [step, method, path] of steps) {
-    for (const [faultName, fault] of faults) {
-      test(`${step}: ${faultName} (twice)`, async () => {
-        const name = `fault${++scenario}`;
-        world.addPackage(name);
-        world.gitee.resetLog();
-        world.gitee.fault({ method, path, times: 2 }, fault);
-        let attempts = 0;
-        while (
-          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
-          world.tracking(name)!.scm_commit !== moved
-        ) {
-          attempts++;
-          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
-          // A failed run is retried after its backoff (30 s and more), by which time a write whose
-          // answer was lost has landed: wait for the forge to finish what it is doing.
-          await waitFor(() => world.gitee.inFlight() === 0, 5000, "the forge to go idle");
-          await world.scan(name);
-        }
-        world.gitee.clearFaults();
-        // The fault did strike the request it names (a second time unless a read-back found the
-        // first write had landed).
-        const struck = world.gitee.requests.filter((request) => request.fault !== undefined);
-        expect(struck.length).toBeGreaterThanOrEqual(1);
-        expect(
-          struck.every((request) => request.method === method && path.test(request.path)),
-        ).toBe(true);
-        expectOneProposal(name);
-        expect(runsFor(world.db, `src-openeuler/${name}`, "master")).toHaveLength(1);
-        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
-      });
-    }
-  }
-
-  test("every scenario ended with exactly one proposal", () => {
-    console.log(`fault scenarios (${mode.name}): ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
-    expect(outcomes).toHaveLength(steps.length * faults.length);
+  faultMatrixTests({
+    world,
+    steps,
+    faults: GITEE_FAULTS,
+    prefix: "fault",
+    setUp(name) {
+      world.addPackage(name);
+      return {
+        target: moved,
+        check() {
+          expectOneProposal(name);
+          expect(runsFor(world.db, `src-openeuler/${name}`, "master")).toHaveLength(1);
+        },
+      };
+    },
+    summary: "every scenario ended with exactly one proposal",
   });
 });
 

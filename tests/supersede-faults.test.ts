@@ -11,7 +11,7 @@ import { proposalsFor } from "../src/db/proposals.ts";
 import { openRunFor } from "../src/db/runs.ts";
 import type { Forge } from "../src/forge/types.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
-import type { GiteeFault } from "./emulators/gitee.ts";
+import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
 import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
 
 const world = await makeWorld({ giteeTimeoutMs: 400 });
@@ -82,57 +82,22 @@ describe("replacing a proposal", () => {
 });
 
 describe("exactly once on the closing step under faults", () => {
-  const steps: [string, string, RegExp][] = [
+  const steps: FaultStep[] = [
     ["pull request comment", "POST", /\/pulls\/1\/comments$/],
     ["pull request close", "PATCH", /\/pulls\/1$/],
     ["issue comment", "POST", /\/issues\/[A-Z0-9]+\/comments$/],
     ["issue close", "PATCH", /^\/repos\/src-openeuler\/issues\/[A-Z0-9]+$/],
   ];
-  const faults: [string, GiteeFault][] = [
-    ["500", { status: 500 }],
-    ["timeout", { delayMs: 900 }],
-    ["dropped connection", { drop: true }],
-    ["500 after the write", { afterWrite: { status: 500 } }],
-    ["dropped after the write", { afterWrite: { drop: true } }],
-  ];
-  let scenario = 0;
-  const outcomes: string[] = [];
-
-  for (const [step, method, path] of steps) {
-    for (const [faultName, fault] of faults) {
-      test(`${step}: ${faultName} (twice)`, async () => {
-        const name = `supersede${++scenario}`;
-        const { first, next } = await readyToReplace(name);
-        world.gitee.resetLog();
-        world.gitee.fault({ method, path, times: 2 }, fault);
-        let attempts = 0;
-        while (
-          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
-          world.tracking(name)!.scm_commit !== next
-        ) {
-          attempts++;
-          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
-          const result = await world.scan(name);
-          // As the scheduler's retry does, come back after a timed-out write has landed.
-          if (result.outcome !== "proposed") await Bun.sleep(600);
-        }
-        world.gitee.clearFaults();
-        // The fault hit the step's request (a second time unless a read showed the write landed).
-        const hit = world.gitee.requests.filter((request) => request.fault !== undefined);
-        expect(hit.length).toBeGreaterThanOrEqual(1);
-        for (const request of hit) {
-          expect(request.method).toBe(method);
-          expect(request.path).toMatch(path);
-        }
-        expectOneReplacement(name, first, next);
-        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
-      });
-    }
-  }
-
-  test("every closing-step scenario ended with one successor and both old items closed", () => {
-    console.log(`supersede fault scenarios: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
-    expect(outcomes).toHaveLength(steps.length * faults.length);
+  faultMatrixTests({
+    world,
+    steps,
+    faults: GITEE_FAULTS.filter(([fault]) => !["503 HTML", "429 with Retry-After"].includes(fault)),
+    prefix: "supersede",
+    async setUp(name) {
+      const { first, next } = await readyToReplace(name);
+      return { target: next, check: () => expectOneReplacement(name, first, next) };
+    },
+    summary: "every closing-step scenario ended with one successor and both old items closed",
   });
 });
 

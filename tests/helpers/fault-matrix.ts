@@ -1,0 +1,88 @@
+/**
+ * The exactly-once fault matrix shared by the publish, extend and supersede tests: for each step
+ * (a forge request) and each fault, a fresh tracking is set up, the fault strikes that request
+ * twice, and the tracking is scanned until its run is done — as the scheduler's retries would —
+ * then the scenario's own check runs (one proposal, one extension, one successor ...).
+ */
+import { expect, test } from "bun:test";
+import { openRunFor } from "../../src/db/runs.ts";
+import type { GiteeFault } from "../emulators/gitee.ts";
+import { waitFor } from "./wait.ts";
+import type { World } from "./world.ts";
+
+/** A step: its name, and the request method and path the fault strikes. */
+export type FaultStep = [name: string, method: string, path: RegExp];
+
+/** Every way a forge request can fail, before or after the forge did the write. */
+export const GITEE_FAULTS: ReadonlyArray<[string, GiteeFault]> = [
+  ["500", { status: 500 }],
+  ["503 HTML", { status: 503 }],
+  ["429 with Retry-After", { rateLimit: { retryAfterSeconds: 1 } }],
+  ["timeout", { delayMs: 900 }],
+  ["dropped connection", { drop: true }],
+  ["500 after the write", { afterWrite: { status: 500 } }],
+  ["dropped after the write", { afterWrite: { drop: true } }],
+];
+
+export interface FaultScenario {
+  /** The upstream commit the tracking stands at once the run is done. */
+  target: string;
+  /** What must hold afterwards: nothing duplicated, nothing lost. */
+  check(): void;
+}
+
+export interface FaultMatrix {
+  world: World;
+  steps: readonly FaultStep[];
+  faults: ReadonlyArray<[string, GiteeFault]>;
+  /** Prefix of each scenario's package name (numbered). */
+  prefix: string;
+  /** Makes a tracking whose next scan takes every step. */
+  setUp(name: string): Promise<FaultScenario> | FaultScenario;
+  /** Title of the last test, which checks that every scenario ran to its end. */
+  summary: string;
+}
+
+/** Registers one test per step × fault, then the summary test. */
+export function faultMatrixTests(matrix: FaultMatrix): void {
+  const { world, steps, faults } = matrix;
+  let scenario = 0;
+  const outcomes: string[] = [];
+  for (const [step, method, path] of steps) {
+    for (const [faultName, fault] of faults) {
+      test(`${step}: ${faultName} (twice)`, async () => {
+        const name = `${matrix.prefix}${++scenario}`;
+        const { target, check } = await matrix.setUp(name);
+        world.gitee.resetLog();
+        world.gitee.fault({ method, path, times: 2 }, fault);
+        let attempts = 0;
+        while (
+          openRunFor(world.db, `src-openeuler/${name}`, "master") ||
+          world.tracking(name)?.scm_commit !== target
+        ) {
+          attempts++;
+          if (attempts > 6) throw new Error(`${name} did not finish after 6 scans`);
+          // A failed run is retried after its backoff (30 s and more), by which time a write whose
+          // answer was lost has landed: wait for the forge to finish what it is doing.
+          await waitFor(() => world.gitee.inFlight() === 0, 5000, "the forge to go idle");
+          await world.scan(name);
+        }
+        world.gitee.clearFaults();
+        // The fault did strike the request it names (a second time unless a read-back found the
+        // first write had landed).
+        const struck = world.gitee.requests.filter((request) => request.fault !== undefined);
+        expect(struck.length).toBeGreaterThanOrEqual(1);
+        for (const request of struck) {
+          expect(request.method).toBe(method);
+          expect(request.path).toMatch(path);
+        }
+        check();
+        outcomes.push(`${step}/${faultName}: ${attempts} scan(s)`);
+      });
+    }
+  }
+  test(matrix.summary, () => {
+    console.log(`${matrix.summary}: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
+    expect(outcomes).toHaveLength(steps.length * faults.length);
+  });
+}
