@@ -11,10 +11,14 @@ import { proposalsFor } from "../src/db/proposals.ts";
 import { openRunFor, runsFor } from "../src/db/runs.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
-import type { Forge } from "../src/forge/types.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
 import type { ExpectedRequest } from "./emulators/gitee.ts";
-import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
+import {
+  type FaultStep,
+  faultMatrixTests,
+  GITEE_FAULTS,
+  instrumentedForge,
+} from "./helpers/fault-matrix.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
@@ -143,40 +147,12 @@ describe(`exactly once on the extend path under faults (${mode.name})`, () => {
 });
 
 describe(`a crash after any forge call of an extension (${mode.name})`, () => {
-  /**
-   * The real forge, except that the process "dies" right after its `crashAfter`-th call returned
-   * (a write has landed, the journal has not recorded it yet).
-   */
-  function crashingForge(crashAfter: number): Forge {
-    let calls = 0;
-    return new Proxy(world.forge, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
-          return result;
-        };
-      },
-    });
-  }
-
   test("resuming after a crash at each point repeats nothing", async () => {
     // How many forge calls an extension makes when nothing goes wrong.
     await withOpenProposal("count");
-    let total = 0;
-    const counting = new Proxy(world.forge, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          total++;
-          return value.apply(target, args);
-        };
-      },
-    });
-    await scanTracking({ ...world.deps, forge: counting }, "src-openeuler/count", "master");
+    const counting = instrumentedForge(world.forge, null);
+    await scanTracking({ ...world.deps, forge: counting.forge }, "src-openeuler/count", "master");
+    const total = counting.calls();
     expectOneExtendedProposal("count");
     // The pull request's state, the tracked spec, the files commit, the issue, the comment.
     expect(total).toBe(5);
@@ -185,7 +161,7 @@ describe(`a crash after any forge call of an extension (${mode.name})`, () => {
       const name = `crash${crashAfter}`;
       await withOpenProposal(name);
       const crashed = await scanTracking(
-        { ...world.deps, forge: crashingForge(crashAfter) },
+        { ...world.deps, forge: instrumentedForge(world.forge, crashAfter).forge },
         `src-openeuler/${name}`,
         "master",
       );

@@ -3,10 +3,14 @@ import { listIssues } from "../src/db/issues.ts";
 import { openRunFor, runCommits, runsFor, setStep } from "../src/db/runs.ts";
 import { getStatus } from "../src/db/status.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
-import type { Forge } from "../src/forge/types.ts";
 import { parseWorkBranch } from "../src/scan/branch-name.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
-import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
+import {
+  type FaultStep,
+  faultMatrixTests,
+  GITEE_FAULTS,
+  instrumentedForge,
+} from "./helpers/fault-matrix.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
 
@@ -233,26 +237,9 @@ describe(`a run journaled before the files were one commit (${mode.name})`, () =
 });
 
 describe(`a crash after any forge call of a new proposal (${mode.name})`, () => {
-  /** Counts the forge calls of a scan, or "dies" right after the `crashAfter`-th one returned. */
-  function instrumented(crashAfter: number | null) {
-    let calls = 0;
-    const forge = new Proxy(world.forge, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
-          return result;
-        };
-      },
-    }) as Forge;
-    return { forge, calls: () => calls };
-  }
-
   test("resuming after a crash at each point repeats nothing", async () => {
     world.addPackage("crashcount");
-    const counting = instrumented(null);
+    const counting = instrumentedForge(world.forge, null);
     await scanTracking(
       { ...world.deps, forge: counting.forge },
       "src-openeuler/crashcount",
@@ -265,7 +252,7 @@ describe(`a crash after any forge call of a new proposal (${mode.name})`, () => 
     for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
       const name = `crash${crashAfter}`;
       world.addPackage(name);
-      const crashing = instrumented(crashAfter);
+      const crashing = instrumentedForge(world.forge, crashAfter);
       const crashed = await scanTracking(
         { ...world.deps, forge: crashing.forge },
         `src-openeuler/${name}`,

@@ -9,9 +9,13 @@
 import { describe, expect, test } from "bun:test";
 import { proposalsFor } from "../src/db/proposals.ts";
 import { openRunFor } from "../src/db/runs.ts";
-import type { Forge } from "../src/forge/types.ts";
 import { scanTracking } from "../src/scan/scan-tracking.ts";
-import { type FaultStep, faultMatrixTests, GITEE_FAULTS } from "./helpers/fault-matrix.ts";
+import {
+  type FaultStep,
+  faultMatrixTests,
+  GITEE_FAULTS,
+  instrumentedForge,
+} from "./helpers/fault-matrix.ts";
 import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
 
 const world = await makeWorld({ giteeTimeoutMs: 400 });
@@ -102,36 +106,11 @@ describe("exactly once on the closing step under faults", () => {
 });
 
 describe("a crash after any forge call of a replacing scan", () => {
-  /** The real forge, except that the process "dies" right after its `crashAfter`-th call. */
-  function crashingForge(crashAfter: number): Forge {
-    let calls = 0;
-    return new Proxy(world.forge, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
-          return result;
-        };
-      },
-    });
-  }
-
   test("resuming after a crash at each point repeats nothing", async () => {
     const counted = await readyToReplace("count");
-    let total = 0;
-    const counting = new Proxy(world.forge, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          total++;
-          return value.apply(target, args);
-        };
-      },
-    });
-    await scanTracking({ ...world.deps, forge: counting }, "src-openeuler/count", "master");
+    const counting = instrumentedForge(world.forge, null);
+    await scanTracking({ ...world.deps, forge: counting.forge }, "src-openeuler/count", "master");
+    const total = counting.calls();
     expectOneReplacement("count", counted.first, counted.next);
     expect(total).toBeGreaterThan(8);
 
@@ -139,7 +118,7 @@ describe("a crash after any forge call of a replacing scan", () => {
       const name = `crash${crashAfter}`;
       const { first, next } = await readyToReplace(name);
       const crashed = await scanTracking(
-        { ...world.deps, forge: crashingForge(crashAfter) },
+        { ...world.deps, forge: instrumentedForge(world.forge, crashAfter).forge },
         `src-openeuler/${name}`,
         "master",
       );

@@ -6,6 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { openRunFor } from "../../src/db/runs.ts";
+import type { Forge } from "../../src/forge/types.ts";
 import type { GiteeFault } from "../emulators/gitee.ts";
 import { waitFor } from "./wait.ts";
 import type { World } from "./world.ts";
@@ -85,4 +86,27 @@ export function faultMatrixTests(matrix: FaultMatrix): void {
     console.log(`${matrix.summary}: ${outcomes.length}\n  ${outcomes.join("\n  ")}`);
     expect(outcomes).toHaveLength(steps.length * faults.length);
   });
+}
+
+/**
+ * `forge` with its calls counted; with `crashAfter`, the process "dies" right after that call
+ * returned (a write has landed, the journal has not recorded it yet).
+ */
+export function instrumentedForge(
+  forge: Forge,
+  crashAfter: number | null,
+): { forge: Forge; calls(): number } {
+  let calls = 0;
+  const instrumented = new Proxy(forge, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        const result = await value.apply(target, args);
+        if (++calls === crashAfter) throw new Error(`crash after forge call ${calls}`);
+        return result;
+      };
+    },
+  });
+  return { forge: instrumented, calls: () => calls };
 }
