@@ -10,6 +10,7 @@ import type { Tracking } from "../src/db/trackings.ts";
 import { git } from "../src/git.ts";
 import { startGithubEmulator } from "../tests/emulators/github.ts";
 import { freePort } from "../tests/helpers/net.ts";
+import { createOriginalTables } from "../tests/helpers/original-database.ts";
 import { type ServerProcess, startServerProcess } from "../tests/helpers/server-process.ts";
 import { basicAuth, TEST_GITHUB_TOKEN, writeSettings } from "../tests/helpers/settings.ts";
 
@@ -285,23 +286,7 @@ export async function seedOriginalDatabase(
 ): Promise<void> {
   const { Database } = await import("bun:sqlite");
   const db = new Database(path, { create: true });
-  db.run(`CREATE TABLE tracking (
-    id INTEGER,
-    version_control VARCHAR(80),
-    scm_repo VARCHAR(80),
-    scm_branch VARCHAR(80),
-    scm_commit VARCHAR(80),
-    repo VARCHAR(80) NOT NULL,
-    branch VARCHAR(80) NOT NULL,
-    enabled BOOLEAN,
-    PRIMARY KEY (repo, branch)
-  )`);
-  db.run(`CREATE TABLE issue (
-    issue VARCHAR(80) NOT NULL,
-    repo VARCHAR(80),
-    branch VARCHAR(80),
-    PRIMARY KEY (issue)
-  )`);
+  createOriginalTables(db);
   const insert = db.prepare("INSERT INTO tracking VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)");
   db.transaction(() => {
     for (const row of rows) {

@@ -32,9 +32,8 @@ export const ORIGINAL_TRACKINGS = [
   },
 ];
 
-/** A database exactly as the original service created it (SQLAlchemy models), with rows. */
-export function makeOriginalDatabase(path: string): void {
-  const db = new Database(path, { create: true });
+/** The original service's two tables, as its SQLAlchemy models created them. */
+export function createOriginalTables(db: Database): void {
   db.run(`CREATE TABLE tracking (
     id INTEGER,
     version_control VARCHAR(80),
@@ -52,6 +51,12 @@ export function makeOriginalDatabase(path: string): void {
     branch VARCHAR(80),
     PRIMARY KEY (issue)
   )`);
+}
+
+/** A database exactly as the original service created it (SQLAlchemy models), with rows. */
+export function makeOriginalDatabase(path: string): void {
+  const db = new Database(path, { create: true });
+  createOriginalTables(db);
   db.run(`INSERT INTO tracking VALUES
     (NULL, 'github', 'BJMX/testPatch01', 'test', 'abcdef0123456789abcdef0123456789abcdef01', 'testPatchTrack/testPatch1', 'master', 1),
     (NULL, 'github', 'BJMX/testPatch01', 'dev', NULL, 'testPatchTrack/testPatch1', 'openEuler-22.03-LTS', 0),
