@@ -142,6 +142,8 @@ export function createEngine(
     concurrency: settings.scanConcurrency,
     proposals: settings.proposals,
     applyChecker,
+    // Given whether or not APPLY_CHECK is on: the spec and carried patches are read through it.
+    sourceCache,
     metrics,
     async checkTokens() {
       const [gitee, gh] = await Promise.all([forge.whoami(), github.checkToken()]);

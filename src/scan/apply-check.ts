@@ -214,7 +214,16 @@ export function summaryLine(report: ApplyReport): string {
 
 /** What the publish pipeline and the dry run need: check these commits of that package. */
 export interface ApplyChecker {
-  check(repo: RepoPath, branch: string, commits: readonly CheckedCommit[]): Promise<ApplyReport>;
+  /**
+   * `reads`: the view of the forge the caller already reads the package through (a run's or a
+   * plan's, plan-reads.ts), so the check shares its listing and blobs; default the checker's own.
+   */
+  check(
+    repo: RepoPath,
+    branch: string,
+    commits: readonly CheckedCommit[],
+    reads?: Forge,
+  ): Promise<ApplyReport>;
 }
 
 export interface ForgeApplyCheckerOptions {
@@ -229,12 +238,12 @@ export interface ForgeApplyCheckerOptions {
 /** An apply checker reading the package through the forge (listing + blobs, cached). */
 export function forgeApplyChecker(options: ForgeApplyCheckerOptions): ApplyChecker {
   return {
-    async check(repo, branch, commits) {
+    async check(repo, branch, commits, reads) {
       mkdirSync(options.workRoot, { recursive: true, mode: 0o700 });
       const scratch = mkdtempSync(join(options.workRoot, "blobs-"));
       try {
         return await checkCommits({
-          files: forgePackageFiles(options.forge, repo, branch, options.cache, scratch),
+          files: forgePackageFiles(reads ?? options.forge, repo, branch, options.cache, scratch),
           specPath: `${repo.name}.spec`,
           commits,
           limits: options.limits,

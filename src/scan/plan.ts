@@ -315,7 +315,12 @@ async function planVerdicts(
     (deps.proposals ?? "rolling") === "rolling"
       ? await patchesBefore(deps, repo, openProposalFor(deps.db, tracking.repo, tracking.branch))
       : [];
-  const checked = await deps.applyChecker.check(repo, tracking.branch, [...earlier, ...candidates]);
+  const checked = await deps.applyChecker.check(
+    repo,
+    tracking.branch,
+    [...earlier, ...candidates],
+    deps.forge,
+  );
   const report = { ...checked, verdicts: checked.verdicts.slice(earlier.length) };
   candidates.forEach((commit, i) => {
     const verdict = report.verdicts[i];

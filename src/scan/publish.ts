@@ -33,6 +33,7 @@ import { downstreamRepoPath } from "../tracking-rules.ts";
 import type { ApplyChecker } from "./apply-check.ts";
 import type { KeyedMutex } from "./concurrency.ts";
 import { filesMessage, issueTitle, patchFileName, pullTitle, specMessage } from "./issue-body.ts";
+import { runReads } from "./plan-reads.ts";
 import { getsPatchFile, patchFileChanges } from "./proposal/commits.ts";
 import { extendSteps } from "./proposal/extend.ts";
 import { ensureFiles } from "./proposal/files.ts";
@@ -44,6 +45,7 @@ import {
   supersededIssueComment,
 } from "./proposal/render.ts";
 import { TrackedSpec } from "./proposal/tracked-spec.ts";
+import type { BlobCache } from "./sources/blob-cache.ts";
 import { editSpec, SpecEditError } from "./spec.ts";
 
 /** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
@@ -62,6 +64,11 @@ export interface PublishDeps {
   proposals?: ProposalMode;
   /** Tries each commit on the package's sources; null or absent: APPLY_CHECK is off. */
   applyChecker?: ApplyChecker | null;
+  /**
+   * The package file cache (GIT_BASE_PATH/source-cache), whether or not APPLY_CHECK is on: the
+   * spec and carried patches are read by blob sha through it. Absent: read from the forge.
+   */
+  sourceCache?: BlobCache | null;
 }
 
 /** Thrown between steps when the service is stopping; the run resumes on the next start. */
@@ -80,11 +87,14 @@ export function parseRepoPath(repo: string): RepoPath {
 }
 
 /** Runs (or resumes) `run` to completion. Throws the forge's typed errors; the run stays open. */
-export async function executeRun(deps: PublishDeps, initial: PublishRun): Promise<PublishRun> {
+export async function executeRun(outer: PublishDeps, initial: PublishRun): Promise<PublishRun> {
   const repo = parseRepoPath(initial.repo);
-  return deps.repoLocks.run(`${repo.owner}/${repo.name}`, async () => {
-    const run = getRun(deps.db, initial.id) ?? initial;
+  return outer.repoLocks.run(`${repo.owner}/${repo.name}`, async () => {
+    const run = getRun(outer.db, initial.id) ?? initial;
     if (run.state !== "open") return run;
+    // One read-through view per attempt: the carried check, the apply check, the spec edit and the
+    // extend step share one listing of the package and one pull request state (plan-reads.ts).
+    const deps = { ...outer, forge: runReads(outer.forge, outer.sourceCache ?? null) };
     // One read of the tracked spec serves the carried check and the spec edit.
     const spec = new TrackedSpec(deps.forge, repo, run.branch);
     if (!(await judgeRun(deps, repo, run, spec))) return getRun(deps.db, run.id) ?? run;

@@ -26,6 +26,7 @@ import { KeyedMutex, mapLimited, Semaphore } from "./concurrency.ts";
 import { type ProposalMode, parseRepoPath } from "./publish.ts";
 import { RUN_BACKOFF_BASE_MS, runBackoffMs } from "./run-backoff.ts";
 import { type ScanOptions, type ScanResult, scanTracking } from "./scan-tracking.ts";
+import type { BlobCache } from "./sources/blob-cache.ts";
 import { recordUnchanged } from "./unchanged.ts";
 import type { HeadResult, Upstream } from "./upstream/types.ts";
 
@@ -43,6 +44,8 @@ export interface ScannerOptions {
   proposals?: ProposalMode;
   /** Tries each commit on the package's sources (APPLY_CHECK); null or absent: off. */
   applyChecker?: ApplyChecker | null;
+  /** The package file cache (GIT_BASE_PATH/source-cache) runs read the spec and patches through. */
+  sourceCache?: BlobCache | null;
   /** Checks the tokens at start; an AuthFailedError turns the scanner off. */
   checkTokens?: () => Promise<void>;
   /** Milliseconds a stop waits for running publish steps. */
@@ -494,6 +497,7 @@ export class Scanner {
             upstreams: this.options.upstreams,
             proposals: this.options.proposals,
             applyChecker: this.options.applyChecker ?? null,
+            sourceCache: this.options.sourceCache ?? null,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
             runBackoff: this.options.runBackoff ?? ((attempts) => this.runBackoff(attempts)),

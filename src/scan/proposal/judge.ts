@@ -117,10 +117,16 @@ async function applyCheck(
     run.kind === "extend" && run.proposalId !== null
       ? await patchesBefore(deps, repo, getProposal(deps.db, run.proposalId))
       : [];
-  const checked = await deps.applyChecker.check(repo, run.branch, [
-    ...earlier,
-    ...commits.map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() })),
-  ]);
+  // Read through the run's view: the listing and blobs the carried check read are not asked again.
+  const checked = await deps.applyChecker.check(
+    repo,
+    run.branch,
+    [
+      ...earlier,
+      ...commits.map((commit) => ({ sha: commit.sha, patch: commit.patch ?? new Uint8Array() })),
+    ],
+    deps.forge,
+  );
   // The earlier patches only set the stage; the run's own commits are judged and summed up.
   const report = { ...checked, verdicts: checked.verdicts.slice(earlier.length) };
   commits.forEach((commit, i) => {

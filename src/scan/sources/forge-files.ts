@@ -27,6 +27,9 @@ export function forgePackageFiles(
       const cached = cache.get(entry.sha);
       if (cached) return cached;
       const bytes = await forge.readBlob(repo, entry.sha);
+      // A read-through view (plan-reads.ts) may have cached it while reading it.
+      const stored = cache.get(entry.sha);
+      if (stored) return stored;
       return cache.put(entry.sha, bytes, join(scratch, `blob-${entry.sha}`));
     },
   };
