@@ -1,12 +1,13 @@
 /**
  * The tracked branch's spec, read once per attempt of a run and shared by the steps that need it:
  * the already-carried check reads it, the new proposal's spec is edited from it, and an extension
- * checks the proposal's base against it. One read instead of three; a read older than FRESH_MS
- * (a long apply check ran in between) is made again, so an edit never starts from a stale copy.
+ * checks the proposal's base against it. One read instead of three; a read older than the run's
+ * view trusts its reads (a long apply check ran in between) is made again, so an edit never starts
+ * from a stale copy. Through a run's view (plan-reads.ts) the read is the root listing's entry and
+ * its blob from the source cache, so the content is always the blob whose sha is recorded.
  */
 import type { Forge, ForgeFile, RepoPath } from "../../forge/types.ts";
-
-const FRESH_MS = 30_000;
+import { RUN_READS_FRESH_MS as FRESH_MS } from "../plan-reads.ts";
 
 export class TrackedSpec {
   private last: { at: number; file: Promise<ForgeFile | null> } | null = null;
