@@ -93,18 +93,20 @@ export function readThrough(
     return known !== undefined && clock() - known.at <= maxAge;
   };
 
+  const throughCache = async (repo: RepoPath, sha: string): Promise<Uint8Array> => {
+    const hit = cache?.get(sha);
+    if (hit) return new Uint8Array(readFileSync(hit));
+    const bytes = await forge.readBlob(repo, sha);
+    // put() checks the bytes are that blob. A file larger than the whole cache is not kept
+    // (so put's overflow file is never needed).
+    if (cache && bytes.length <= cache.maxBytes) cache.put(sha, bytes, "");
+    return bytes;
+  };
+  /** A top-level file's bytes, kept for the view's lifetime (specs and patches are small). */
   const cachedBlob = (repo: RepoPath, sha: string): Promise<Uint8Array> => {
     let blob = blobs.get(sha);
     if (!blob) {
-      blob = (async () => {
-        const hit = cache?.get(sha);
-        if (hit) return new Uint8Array(readFileSync(hit));
-        const bytes = await forge.readBlob(repo, sha);
-        // put() checks the bytes are that blob. A file larger than the whole cache is not kept
-        // (so put's overflow file is never needed).
-        if (cache && bytes.length <= cache.maxBytes) cache.put(sha, bytes, "");
-        return bytes;
-      })();
+      blob = throughCache(repo, sha);
       blob.catch(() => blobs.delete(sha));
       blobs.set(sha, blob);
     }
@@ -130,7 +132,8 @@ export function readThrough(
       return { content: await cachedBlob(repo, entry.sha), sha: entry.sha };
     },
     listFiles,
-    readBlob: (repo: RepoPath, sha: string) => cachedBlob(repo, sha),
+    // Not kept in memory: an archive may be large, and the cache holds it on disk.
+    readBlob: (repo: RepoPath, sha: string) => blobs.get(sha) ?? throughCache(repo, sha),
     findIssue: (repo: RepoPath, title: string) => forge.findIssue(repo, title),
     findPull: (repo: RepoPath, head: string, base: string) => forge.findPull(repo, head, base),
     pullState: (repo: RepoPath, number: number) =>
