@@ -1,11 +1,17 @@
 /**
  * The dry run's view of Gitee (scan/plan-reads.ts) against the Gitee emulator: each listing once
  * per view, top-level files by blob sha through the on-disk source cache, sub-folder files asked
- * for directly, and every write refused before a request leaves.
+ * for directly, and every write refused before a request leaves. A run's view (runReads) reads the
+ * same way, sends writes on and then reads afresh, and asks again what it read too long ago.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DryRunWriteError, planReads } from "../src/scan/plan-reads.ts";
+import {
+  DryRunWriteError,
+  planReads,
+  RUN_READS_FRESH_MS,
+  runReads,
+} from "../src/scan/plan-reads.ts";
 import { BlobCache } from "../src/scan/sources/blob-cache.ts";
 import { makeWorld, packageSpec } from "./helpers/world.ts";
 
@@ -75,5 +81,47 @@ describe("the dry run's reads", () => {
       expect(attempt).toThrow(DryRunWriteError);
     }
     expect(world.gitee.requests).toEqual([]);
+  });
+});
+
+describe("a run's reads", () => {
+  test("a write goes to the forge, and what was listed or asked is asked again after it", async () => {
+    world.gitee.resetLog();
+    const view = runReads(world.forge, cache);
+    await view.listFiles(repo, "master");
+    await view.listFiles(repo, "master");
+    await view.commitFiles(repo, {
+      branch: "run-view",
+      startBranch: "master",
+      message: "m",
+      changes: [{ action: "create", path: "new.patch", content: new TextEncoder().encode("n\n") }],
+    });
+    expect((await view.listFiles(repo, "run-view")).map((entry) => entry.path)).toContain(
+      "new.patch",
+    );
+    await view.listFiles(repo, "master");
+    expect(requests()).toEqual([
+      "GET /repos/src-openeuler/viewed/contents",
+      "POST /repos/src-openeuler/viewed/commits",
+      "GET /repos/src-openeuler/viewed/contents",
+      "GET /repos/src-openeuler/viewed/contents",
+    ]);
+  });
+
+  test("a listing older than RUN_READS_FRESH_MS is asked again; without a cache a file is read by path", async () => {
+    world.gitee.resetLog();
+    let now = 0;
+    const view = runReads(world.forge, null, () => now);
+    const spec = await view.readFile(repo, "master", "viewed.spec");
+    await view.listFiles(repo, "master");
+    // Listed now: the same blob is served from memory.
+    expect((await view.readFile(repo, "master", "viewed.spec"))?.sha).toBe(spec?.sha ?? "");
+    now += RUN_READS_FRESH_MS + 1;
+    await view.listFiles(repo, "master");
+    expect(requests()).toEqual([
+      "GET /repos/src-openeuler/viewed/contents/viewed.spec",
+      "GET /repos/src-openeuler/viewed/contents",
+      "GET /repos/src-openeuler/viewed/contents",
+    ]);
   });
 });
