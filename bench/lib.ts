@@ -184,6 +184,50 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The service's summary of its last scan (`/tracking/status` → `scanner.lastScan`). */
+export interface ScanSummary {
+  startedAt: string;
+  finishedAt: string;
+  trackings: number;
+  outcomes: Record<string, number>;
+}
+
+async function scannerState(
+  server: RunningServer,
+): Promise<{ scanning: boolean; lastScan: ScanSummary | null }> {
+  // A repo filter that matches nothing: the scanner's state without a page of rows.
+  const response = await server.call("/tracking/status?repo=bench%2Fnone");
+  const body = (await response.json()) as {
+    data: { scanner: { scanning: boolean; lastScan: ScanSummary | null } };
+  };
+  return body.data.scanner;
+}
+
+/** Waits until a scan started after `previous` (its startedAt) has finished. */
+export async function waitForScan(
+  server: RunningServer,
+  previous: string | null,
+  timeoutMs: number,
+): Promise<ScanSummary> {
+  const started = Date.now();
+  for (;;) {
+    const state = await scannerState(server);
+    if (!state.scanning && state.lastScan && state.lastScan.startedAt !== previous) {
+      return state.lastScan;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error("scan did not finish in time");
+    await Bun.sleep(100);
+  }
+}
+
+/** Starts a scan through the API and waits for its summary. */
+export async function triggerScan(server: RunningServer, timeoutMs: number): Promise<ScanSummary> {
+  const before = (await scannerState(server)).lastScan?.startedAt ?? null;
+  const response = await server.call("/tracking/scan", { method: "POST", auth: true });
+  if (!response.ok) throw new Error(`POST /tracking/scan answered ${response.status}`);
+  return waitForScan(server, before, timeoutMs);
+}
+
 /**
  * settings.conf for a benchmark server in `dir`: a free loopback port over plain HTTP, no
  * scheduled scan during the run (scans are triggered), warnings only in the log.

@@ -48,9 +48,12 @@ import {
   type RunningServer,
   report,
   resetPeakRss,
+  type ScanSummary,
   seedOriginalDatabase,
   startServer,
   table,
+  triggerScan,
+  waitForScan,
 } from "./lib.ts";
 
 const ROWS = Number(flagValue("--rows") ?? (quick ? 20_000 : 200_000));
@@ -79,39 +82,6 @@ function binaryPath(): string {
     if (built.exitCode !== 0) throw new Error("npm run build failed");
   }
   return path;
-}
-
-interface ScanSummary {
-  startedAt: string;
-  finishedAt: string;
-  outcomes: Record<string, number>;
-}
-
-async function scannerState(server: { url: string }) {
-  const response = await fetch(`${server.url}/tracking/status?repo=bench%2Fnone`);
-  const body = (await response.json()) as {
-    data: { scanner: { scanning: boolean; lastScan: ScanSummary | null } };
-  };
-  return body.data.scanner;
-}
-
-async function waitForScan(server: { url: string }, previous: string | null) {
-  const started = Date.now();
-  for (;;) {
-    const state = await scannerState(server);
-    if (!state.scanning && state.lastScan && state.lastScan.startedAt !== previous) {
-      return state.lastScan;
-    }
-    if (Date.now() - started > SCAN_TIMEOUT_MS) throw new Error("scan did not finish in time");
-    await Bun.sleep(200);
-  }
-}
-
-async function triggerScan(server: RunningServer): Promise<ScanSummary> {
-  const before = (await scannerState(server)).lastScan?.startedAt ?? null;
-  const response = await server.call("/tracking/scan", { method: "POST", auth: true });
-  if (!response.ok) throw new Error(`POST /tracking/scan answered ${response.status}`);
-  return waitForScan(server, before);
 }
 
 const wallS = (s: ScanSummary) => (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000;
@@ -242,7 +212,7 @@ const scanRequests = () => {
   return { limited: requests.filter((request) => request.counted).length, all: requests.length };
 };
 try {
-  const boot = await waitForScan(server, null);
+  const boot = await waitForScan(server, null, SCAN_TIMEOUT_MS);
   const bootRequests = scanRequests();
   log(`boot scan ${fmt(wallS(boot), 1)} s, ${bootRequests.limited} rate-limited requests`);
   await Bun.sleep(3000);
@@ -252,7 +222,7 @@ try {
   const cpuBefore = procCpuSeconds(server.pid);
   const benchCpuBefore = process.cpuUsage();
   const loadBefore = loadAverage();
-  const idle = await triggerScan(server);
+  const idle = await triggerScan(server, SCAN_TIMEOUT_MS);
   const idleCpu = procCpuSeconds(server.pid) - cpuBefore;
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const emulatorCpu = (benchCpu.user + benchCpu.system) / 1e6;
@@ -376,7 +346,7 @@ try {
     github.resetLog();
     gitee.resetLog();
     resetPeakRss(server.pid);
-    const scan = await triggerScan(server);
+    const scan = await triggerScan(server, SCAN_TIMEOUT_MS);
     const requests = scanRequests();
     const perChanged = (requests.limited - idleRequests.limited) / changed;
     const giteeRequests = gitee.requests.filter((r) => !isTokenCheck(r.path)).length;
@@ -426,7 +396,7 @@ if (GIT_URLS > 0) {
   await seedOriginalDatabase(join(gitDir, "db.sqlite"), gitRows);
   const gitServerProcess = await startServer(gitDir, {}, [binary]);
   try {
-    const boot = await waitForScan(gitServerProcess, null);
+    const boot = await waitForScan(gitServerProcess, null, SCAN_TIMEOUT_MS);
     const requests = gitServer.requests.length;
     rows.push({
       name: `scale git ${k(GIT_URLS)} URLs idle scan wall`,

@@ -41,12 +41,14 @@ import {
   procStatusKb,
   quick,
   type ResultRow,
-  type RunningServer,
   report,
   resetPeakRss,
+  type ScanSummary,
   seedDatabase,
   startServer,
   table,
+  triggerScan,
+  waitForScan,
 } from "./lib.ts";
 
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
@@ -60,13 +62,6 @@ const CHANGE_EVERY = 100;
 const NEW_COMMITS = 5;
 const SCAN_TIMEOUT_MS = 15 * 60_000;
 
-interface ScanSummary {
-  startedAt: string;
-  finishedAt: string;
-  trackings: number;
-  outcomes: Record<string, number>;
-}
-
 interface ScanMeasure {
   label: string;
   wallMs: number;
@@ -79,37 +74,6 @@ interface ScanMeasure {
   peakRssKb: number;
   /** Informational: mirrors on disk after the scan (git). */
   mirrors?: number;
-}
-
-async function scannerState(server: RunningServer): Promise<{
-  scanning: boolean;
-  lastScan: ScanSummary | null;
-}> {
-  const response = await server.call("/tracking/status?repo=bench%2Fnone");
-  const body = (await response.json()) as {
-    data: { scanner: { scanning: boolean; lastScan: ScanSummary | null } };
-  };
-  return body.data.scanner;
-}
-
-/** Waits until a scan started after `previous` (its startedAt) has finished. */
-async function waitForScan(server: RunningServer, previous: string | null): Promise<ScanSummary> {
-  const started = Date.now();
-  for (;;) {
-    const state = await scannerState(server);
-    if (!state.scanning && state.lastScan && state.lastScan.startedAt !== previous) {
-      return state.lastScan;
-    }
-    if (Date.now() - started > SCAN_TIMEOUT_MS) throw new Error("scan did not finish in time");
-    await Bun.sleep(100);
-  }
-}
-
-async function triggerScan(server: RunningServer): Promise<ScanSummary> {
-  const before = (await scannerState(server)).lastScan?.startedAt ?? null;
-  const response = await server.call("/tracking/scan", { method: "POST", auth: true });
-  if (!response.ok) throw new Error(`POST /tracking/scan answered ${response.status}`);
-  return waitForScan(server, before);
 }
 
 function wallMs(summary: ScanSummary): number {
@@ -203,7 +167,7 @@ async function githubSet(size: number): Promise<SetResult> {
   });
   const scans: Record<string, ScanMeasure> = {};
   try {
-    const first = await waitForScan(server, null);
+    const first = await waitForScan(server, null, SCAN_TIMEOUT_MS);
     scans.aFirst = measure("(a) first scan after start", first, procStatusKb(server.pid, "VmHWM"));
     await Bun.sleep(1000);
     const idleRssKb = procStatusKb(server.pid, "VmRSS");
@@ -212,7 +176,7 @@ async function githubSet(size: number): Promise<SetResult> {
       github.resetLog();
       gitee.resetLog();
       resetPeakRss(server.pid);
-      const summary = await triggerScan(server);
+      const summary = await triggerScan(server, SCAN_TIMEOUT_MS);
       return measure(label, summary, procStatusKb(server.pid, "VmHWM"));
     };
     // Peak RSS depends on when the collector runs: of three unchanged scans, keep the median.
@@ -289,7 +253,7 @@ async function gitSet(size: number): Promise<SetResult> {
   try {
     // Without mirrors involved the first scan is already the steady state of (a): one
     // `ls-remote` per URL. (A second one would add minutes of identical work.)
-    const first = await waitForScan(server, null);
+    const first = await waitForScan(server, null, SCAN_TIMEOUT_MS);
     scans.aSteady = measure(
       "(a) nothing changed (first scan)",
       first,
@@ -301,7 +265,7 @@ async function gitSet(size: number): Promise<SetResult> {
       gitServer.requests.length = 0;
       gitee.resetLog();
       resetPeakRss(server.pid);
-      const summary = await triggerScan(server);
+      const summary = await triggerScan(server, SCAN_TIMEOUT_MS);
       return measure(label, summary, procStatusKb(server.pid, "VmHWM"));
     };
     await addCommits(moving, NEW_COMMITS, "new upstream work");
