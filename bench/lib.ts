@@ -42,6 +42,22 @@ export function flagValue(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/** A list of sizes from `--flag 1000,10000`, or `fallback` when the flag is absent. */
+export function sizesFlag(name: string, fallback: string): number[] {
+  return (flagValue(name) ?? fallback)
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
+}
+
+/** 1000 → "1k", 10000 → "10k"; other numbers as they are (for row names). */
+export function k(n: number): string {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+
+/** The start-up token checks (`GET /user` on GitHub and Gitee), left out of per-scan counts. */
+export const isTokenCheck = (path: string) => path === "/user" || path.endsWith("/api/v5/user");
+
 export function machine(): string {
   return `${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? "unknown"}), ${arch()}, Bun ${Bun.version}`;
 }

@@ -30,6 +30,8 @@ import {
   type BenchTracking,
   flagValue,
   fmt,
+  isTokenCheck,
+  k,
   log,
   makeRepo,
   packageSpec,
@@ -37,20 +39,15 @@ import {
   type ResultRow,
   report,
   seedDatabase,
+  sizesFlag,
   startServer,
   table,
 } from "./lib.ts";
 
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
-const SIZES = (flagValue("--sizes") ?? (quick ? "1000" : "1000,10000"))
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0);
+const SIZES = sizesFlag("--sizes", quick ? "1000" : "1000,10000");
 const CHANGE_EVERY = 100;
 const NEW_COMMITS = 5;
-
-const isTokenCheck = (path: string) => path === "/user" || path.endsWith("/api/v5/user");
-const k = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
 
 interface PlanMeasure {
   wallMs: number;

@@ -34,6 +34,8 @@ import {
   benchSettings,
   flagValue,
   fmt,
+  isTokenCheck,
+  k,
   loadAverage,
   log,
   makeRepo,
@@ -66,7 +68,6 @@ const SCAN_ONLY = process.argv.includes("--scan-only");
 const READERS = 8;
 const NEW_COMMITS = 5;
 const SCAN_TIMEOUT_MS = 30 * 60_000;
-const k = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
 function binaryPath(): string {
   const given = flagValue("--binary");
@@ -85,7 +86,6 @@ function binaryPath(): string {
 }
 
 const wallS = (s: ScanSummary) => (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000;
-const isTokenCheck = (path: string) => path === "/user" || path.endsWith("/api/v5/user");
 
 /** Milliseconds from spawning `binary` to its first 200 on /health; the process is left running. */
 async function timedStart(binary: string, dir: string, extra: Record<string, string | number>) {

@@ -34,6 +34,8 @@ import {
   type BenchTracking,
   flagValue,
   fmt,
+  isTokenCheck,
+  k,
   log,
   makeRepo,
   mb,
@@ -45,6 +47,7 @@ import {
   resetPeakRss,
   type ScanSummary,
   seedDatabase,
+  sizesFlag,
   startServer,
   table,
   triggerScan,
@@ -52,10 +55,7 @@ import {
 } from "./lib.ts";
 
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
-const GITHUB_SIZES = (flagValue("--github") ?? (quick ? "1000" : "1000,10000"))
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0);
+const GITHUB_SIZES = sizesFlag("--github", quick ? "1000" : "1000,10000");
 const GIT_SIZE = Number(flagValue("--git") ?? (quick ? 200 : 1000));
 /** Every CHANGE_EVERY-th tracking is the changed 1 %. */
 const CHANGE_EVERY = 100;
@@ -81,7 +81,6 @@ function wallMs(summary: ScanSummary): number {
 }
 
 /** The token checks at start-up are not part of any scan. */
-const isTokenCheck = (path: string) => path === "/user" || path.endsWith("/api/v5/user");
 
 function describeScan(m: ScanMeasure): string[] {
   return [
@@ -278,10 +277,6 @@ async function gitSet(size: number): Promise<SetResult> {
     await gitServer.stop();
     await gitee.stop();
   }
-}
-
-function k(n: number): string {
-  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
 }
 
 const rows: ResultRow[] = [];
