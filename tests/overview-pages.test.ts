@@ -7,8 +7,13 @@ import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase } from "../src/db/database.ts";
-import { OVERVIEW_STATES, type OverviewPageQuery, overviewPage } from "../src/db/overview-pages.ts";
-import { isFailing, listOverview, recordScan, type TrackingOverview } from "../src/db/status.ts";
+import {
+  OVERVIEW_STATES,
+  type OverviewPageQuery,
+  overviewPage,
+  overviewStateOf,
+} from "../src/db/overview-pages.ts";
+import { listOverview, recordScan } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { startEngineServer } from "./helpers/engine-server.ts";
 import { tempDir } from "./helpers/temp.ts";
@@ -62,15 +67,6 @@ function seed(db: Database): void {
   })();
 }
 
-function stateOf(item: TrackingOverview): string {
-  if (!item.tracking.enabled) return "disabled";
-  if (isFailing(item.status.lastOutcome)) return "failing";
-  if (item.openRun) return "open";
-  if (item.status.lastOutcome === "waiting") return "waiting";
-  if (item.status.lastScanAt === null) return "pending";
-  return "ok";
-}
-
 /** The page as the in-memory reference computes it. */
 function reference(db: Database, query: OverviewPageQuery): { total: number; items: unknown[] } {
   const needle = query.search?.trim().toLowerCase() ?? "";
@@ -84,7 +80,7 @@ function reference(db: Database, query: OverviewPageQuery): { total: number; ite
       (needle === "" ||
         item.tracking.repo.toLowerCase().includes(needle) ||
         item.tracking.scm_repo.toLowerCase().includes(needle)) &&
-      (state === "all" || stateOf(item) === state),
+      (state === "all" || overviewStateOf(item) === state),
   );
   return { total: all.length, items: all.slice(query.offset, query.offset + query.limit) };
 }
@@ -127,7 +123,7 @@ describe("overviewPage equals the in-memory page", () => {
   }
 
   test("the seed covers every state, open runs without status, and never-scanned rows", () => {
-    const states = new Set(listOverview(db).map(stateOf));
+    const states = new Set(listOverview(db).map(overviewStateOf));
     expect([...states].sort()).toEqual(["disabled", "failing", "ok", "open", "pending", "waiting"]);
     const all = listOverview(db);
     expect(all.some((item) => item.openRun && item.status.lastScanAt === null)).toBe(true);
@@ -169,7 +165,7 @@ describe("GET /tracking/status pages", () => {
   test("state and search filter; a page past the end is empty", async () => {
     const failing = (await (await server.call("/tracking/status?state=failing")).json()) as any;
     expect(failing.data.total).toBeGreaterThan(0);
-    for (const item of failing.data.trackings) expect(stateOf(item)).toBe("failing");
+    for (const item of failing.data.trackings) expect(overviewStateOf(item)).toBe("failing");
     const search = (await (await server.call("/tracking/status?search=ZLIB")).json()) as any;
     expect(search.data.total).toBe(30);
     const past = (await (await server.call("/tracking/status?page=99")).json()) as any;

@@ -7,6 +7,7 @@
  */
 import type { Database } from "bun:sqlite";
 import {
+  isFailing,
   OVERVIEW_ORDER,
   OVERVIEW_SELECT,
   type OverviewRow,
@@ -28,6 +29,20 @@ export const OVERVIEW_STATES = [
  * (its forge is unreachable), waiting over pending (never scanned), pending over ok.
  */
 export type OverviewState = (typeof OVERVIEW_STATES)[number];
+
+/**
+ * The state one tracking is in, as the state filters select it in SQL: the status page shows it,
+ * and the tests hold the SQL to it.
+ */
+export function overviewStateOf(item: TrackingOverview): Exclude<OverviewState, "all"> {
+  if (!item.tracking.enabled) return "disabled";
+  if (isFailing(item.status.lastOutcome)) return "failing";
+  if (item.openRun) return "open";
+  if (item.status.lastOutcome === "waiting") return "waiting";
+  // Never scanned: nothing was checked, so nothing is "ok" yet.
+  if (item.status.lastScanAt === null) return "pending";
+  return "ok";
+}
 
 export interface OverviewPageQuery {
   /** Exact downstream repository. */

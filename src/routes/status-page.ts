@@ -7,9 +7,13 @@
  */
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
-import { OVERVIEW_STATES, type OverviewState, overviewPage } from "../db/overview-pages.ts";
 import {
-  isFailing,
+  OVERVIEW_STATES,
+  type OverviewState,
+  overviewPage,
+  overviewStateOf,
+} from "../db/overview-pages.ts";
+import {
   outcomeText,
   proposedPerDay,
   type TrackingOverview,
@@ -46,16 +50,6 @@ function link(url: string | null, text: string): string {
   return `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>`;
 }
 
-function stateOf(item: TrackingOverview): Exclude<StateFilter, "all"> {
-  if (!item.tracking.enabled) return "disabled";
-  if (isFailing(item.status.lastOutcome)) return "failing";
-  if (item.openRun) return "open";
-  if (item.status.lastOutcome === "waiting") return "waiting";
-  // Never scanned: nothing was checked, so nothing is "ok" yet.
-  if (item.status.lastScanAt === null) return "pending";
-  return "ok";
-}
-
 function shortTime(iso: string | null, text: StatusText): string {
   return iso ? iso.replace("T", " ").slice(0, 19) : text.never;
 }
@@ -81,7 +75,7 @@ function chart(days: { day: string; patches: number }[], text: StatusText): stri
 
 function row(item: TrackingOverview, text: StatusText): string {
   const { tracking, status, openRun, lastRun } = item;
-  const state = stateOf(item);
+  const state = overviewStateOf(item);
   const upstream =
     tracking.version_control === "github"
       ? link(`https://github.com/${tracking.scm_repo}`, tracking.scm_repo)
