@@ -11,13 +11,12 @@ import { proposalsFor } from "../src/db/proposals.ts";
 import { openRunFor, runsFor } from "../src/db/runs.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { FORGE_PROFILES } from "../src/forge/profiles.ts";
-import { scanTracking } from "../src/scan/scan-tracking.ts";
 import type { ExpectedRequest } from "./emulators/gitee.ts";
 import {
+  crashAtEveryForgeCall,
   type FaultStep,
   faultMatrixTests,
   GITEE_FAULTS,
-  instrumentedForge,
 } from "./helpers/fault-matrix.ts";
 import { forgeModeOf } from "./helpers/forge-modes.ts";
 import { makeWorld, UPSTREAM } from "./helpers/world.ts";
@@ -148,27 +147,12 @@ describe(`exactly once on the extend path under faults (${mode.name})`, () => {
 
 describe(`a crash after any forge call of an extension (${mode.name})`, () => {
   test("resuming after a crash at each point repeats nothing", async () => {
-    // How many forge calls an extension makes when nothing goes wrong.
-    await withOpenProposal("count");
-    const counting = instrumentedForge(world.forge, null);
-    await scanTracking({ ...world.deps, forge: counting.forge }, "src-openeuler/count", "master");
-    const total = counting.calls();
-    expectOneExtendedProposal("count");
+    const total = await crashAtEveryForgeCall(world, async (name) => {
+      await withOpenProposal(name);
+      return { check: () => expectOneExtendedProposal(name) };
+    });
     // The pull request's state, the tracked spec, the files commit, the issue, the comment.
     expect(total).toBe(5);
-
-    for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
-      const name = `crash${crashAfter}`;
-      await withOpenProposal(name);
-      const crashed = await scanTracking(
-        { ...world.deps, forge: instrumentedForge(world.forge, crashAfter).forge },
-        `src-openeuler/${name}`,
-        "master",
-      );
-      expect(crashed.outcome).toBe("failed");
-      expect((await world.scan(name)).outcome).toBe("proposed");
-      expectOneExtendedProposal(name);
-    }
     console.log(
       `extend crash points (${mode.name}): ${total}, each resumed to one extended proposal`,
     );

@@ -9,12 +9,11 @@
 import { describe, expect, test } from "bun:test";
 import { proposalsFor } from "../src/db/proposals.ts";
 import { openRunFor } from "../src/db/runs.ts";
-import { scanTracking } from "../src/scan/scan-tracking.ts";
 import {
+  crashAtEveryForgeCall,
   type FaultStep,
   faultMatrixTests,
   GITEE_FAULTS,
-  instrumentedForge,
 } from "./helpers/fault-matrix.ts";
 import { makeWorld, packageSpec, trackPackage } from "./helpers/world.ts";
 
@@ -107,25 +106,11 @@ describe("exactly once on the closing step under faults", () => {
 
 describe("a crash after any forge call of a replacing scan", () => {
   test("resuming after a crash at each point repeats nothing", async () => {
-    const counted = await readyToReplace("count");
-    const counting = instrumentedForge(world.forge, null);
-    await scanTracking({ ...world.deps, forge: counting.forge }, "src-openeuler/count", "master");
-    const total = counting.calls();
-    expectOneReplacement("count", counted.first, counted.next);
-    expect(total).toBeGreaterThan(8);
-
-    for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
-      const name = `crash${crashAfter}`;
+    const total = await crashAtEveryForgeCall(world, async (name) => {
       const { first, next } = await readyToReplace(name);
-      const crashed = await scanTracking(
-        { ...world.deps, forge: instrumentedForge(world.forge, crashAfter).forge },
-        `src-openeuler/${name}`,
-        "master",
-      );
-      expect(crashed.outcome).toBe("failed");
-      expect((await world.scan(name)).outcome).toBe("proposed");
-      expectOneReplacement(name, first, next);
-    }
+      return { check: () => expectOneReplacement(name, first, next) };
+    });
+    expect(total).toBeGreaterThan(8);
     console.log(`replacing-scan crash points: ${total}, each resumed to one successor`);
   }, 180_000);
 });

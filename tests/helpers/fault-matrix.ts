@@ -7,6 +7,7 @@
 import { expect, test } from "bun:test";
 import { openRunFor } from "../../src/db/runs.ts";
 import type { Forge } from "../../src/forge/types.ts";
+import { scanTracking } from "../../src/scan/scan-tracking.ts";
 import type { GiteeFault } from "../emulators/gitee.ts";
 import { waitFor } from "./wait.ts";
 import type { World } from "./world.ts";
@@ -109,4 +110,33 @@ export function instrumentedForge(
     },
   });
   return { forge: instrumented, calls: () => calls };
+}
+
+/**
+ * Crashes a scan right after each of its forge calls in turn, on a fresh tracking each time,
+ * then scans again: `setUp` makes a tracking whose next scan takes every step, and its `check`
+ * must hold after the resumed scan. Returns how many forge calls the scan makes unharmed.
+ */
+export async function crashAtEveryForgeCall(
+  world: World,
+  setUp: (name: string) => Promise<Pick<FaultScenario, "check">>,
+): Promise<number> {
+  const counted = await setUp("count");
+  const counting = instrumentedForge(world.forge, null);
+  await scanTracking({ ...world.deps, forge: counting.forge }, "src-openeuler/count", "master");
+  counted.check();
+  const total = counting.calls();
+  for (let crashAfter = 1; crashAfter <= total; crashAfter++) {
+    const name = `crash${crashAfter}`;
+    const scenario = await setUp(name);
+    const crashed = await scanTracking(
+      { ...world.deps, forge: instrumentedForge(world.forge, crashAfter).forge },
+      `src-openeuler/${name}`,
+      "master",
+    );
+    expect(crashed.outcome).toBe("failed");
+    expect((await world.scan(name)).outcome).toBe("proposed");
+    scenario.check();
+  }
+  return total;
 }
