@@ -90,14 +90,21 @@ export async function scanTracking(
     breakers.noteWaiting(forge, subject);
     return done("waiting", breakers.waitingReason(forge));
   };
+  /** Held back by an open breaker, or parked by a rate limit: no request is sent either way. */
+  const blocked = (
+    forge: string,
+    service: ServiceError["service"],
+    name: string,
+  ): ScanResult | null =>
+    waiting(forge) ??
+    (deps.parkedUntil(service) ? done("parked", `${name} is rate limited`) : null);
   let release: (() => void) | null = null;
 
   try {
     const open = openRunFor(db, repo, branch);
     if (open) {
-      const held = waiting(downstream);
+      const held = blocked(downstream, "gitee", "Gitee");
       if (held) return held;
-      if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
       const notBefore = open.nextAttemptAt ? Date.parse(open.nextAttemptAt) : 0;
       if (!options.force && notBefore > Date.now()) {
         // Backing off: nothing is asked of any forge, and the status keeps the last attempt's.
@@ -116,10 +123,8 @@ export async function scanTracking(
     if (!tracking) return { repo, branch, outcome: "unchanged", runs };
     const upstream = deps.upstreams[tracking.version_control];
     upstreamName = upstreamForge(tracking.version_control, tracking.scm_repo);
-    const held = waiting(upstreamName);
+    const held = blocked(upstreamName, tracking.version_control, tracking.version_control);
     if (held) return held;
-    if (deps.parkedUntil(tracking.version_control))
-      return done("parked", `${tracking.version_control} is rate limited`);
     // Right after an outage the forge gets the held-back trackings a few at a time.
     release = (await breakers?.admit(upstreamName)) ?? null;
 
@@ -173,9 +178,8 @@ export async function scanTracking(
           { from: base, to: last.sha, commits: batch.length, passedOver: filtered.length },
         );
       } else {
-        const heldDown = waiting(downstream);
+        const heldDown = blocked(downstream, "gitee", "Gitee");
         if (heldDown) return heldDown;
-        if (deps.parkedUntil("gitee")) return done("parked", "Gitee is rate limited");
         const proposal =
           (deps.proposals ?? "rolling") === "rolling" ? openProposalFor(db, repo, branch) : null;
         const timestamp = proposal?.timestamp ?? makeTimestamp();
