@@ -22,17 +22,16 @@ import {
   type RunStep,
   recordBaseSpec,
   recordIssue,
-  recordNotes,
   recordPull,
   runCommits,
   setStep,
 } from "../db/runs.ts";
-import type { EnsureOutcome, Forge, ForgeFile, RepoPath } from "../forge/types.ts";
+import type { EnsureOutcome, Forge, RepoPath } from "../forge/types.ts";
 import type { Logger } from "../log.ts";
 import { downstreamRepoPath } from "../tracking-rules.ts";
 import type { ApplyChecker } from "./apply-check.ts";
 import type { KeyedMutex } from "./concurrency.ts";
-import { filesMessage, issueTitle, patchFileName, pullTitle, specMessage } from "./issue-body.ts";
+import { filesMessage, issueTitle, pullTitle, specMessage } from "./issue-body.ts";
 import { runReads } from "./plan-reads.ts";
 import { getsPatchFile, patchFileChanges } from "./proposal/commits.ts";
 import { extendSteps } from "./proposal/extend.ts";
@@ -44,9 +43,9 @@ import {
   supersededComment,
   supersededIssueComment,
 } from "./proposal/render.ts";
+import { editProposalSpec } from "./proposal/spec-edit.ts";
 import { TrackedSpec } from "./proposal/tracked-spec.ts";
 import type { BlobCache } from "./sources/blob-cache.ts";
-import { editSpec, SpecEditError } from "./spec.ts";
 
 /** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
 export type ProposalMode = "rolling" | "per-batch";
@@ -260,7 +259,7 @@ async function ensureNewFiles(
   const patched = commits.filter((commit) => getsPatchFile(commit));
   const changes = patchFileChanges(run, patched);
   const base = await spec.read();
-  const edited = editedSpec(deps, repo, run, commits, base);
+  const edited = editProposalSpec(deps, repo, run, commits, base);
   // The spec this proposal starts from: a later extension checks the tracked branch still has it.
   recordBaseSpec(deps.db, run.id, base?.sha ?? "");
   if (edited) {
@@ -287,41 +286,4 @@ async function ensureNewFiles(
   );
   for (const commit of patched) markUploaded(deps.db, run.id, commit.position);
   return outcome;
-}
-
-/**
- * The spec edited to declare (and, where %prep is explicit, apply) the run's patches; null when
- * the editor cannot change it safely (a note then asks for the Patch lines by hand — the patches
- * are never held back). The notes are journaled for the issue.
- */
-function editedSpec(
-  deps: PublishDeps,
-  repo: RepoPath,
-  run: PublishRun,
-  commits: readonly RunCommit[],
-  base: ForgeFile | null,
-): { content: Uint8Array; created: boolean } | null {
-  const first = commits[0];
-  const last = commits.at(-1);
-  if (!first || !last) return null;
-  try {
-    const edited = editSpec({
-      spec: base ? new TextDecoder().decode(base.content) : null,
-      packageName: repo.name,
-      patches: commits
-        .filter((commit) => getsPatchFile(commit))
-        .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
-      fromSha: first.sha,
-      toSha: last.sha,
-      date: (deps.now ?? (() => new Date()))(),
-    });
-    recordNotes(deps.db, run.id, edited.notes);
-    return { content: new TextEncoder().encode(edited.text), created: edited.created };
-  } catch (error) {
-    if (!(error instanceof SpecEditError)) throw error;
-    recordNotes(deps.db, run.id, [
-      `${repo.name}.spec was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
-    ]);
-    return null;
-  }
 }

@@ -22,7 +22,6 @@ import {
   type RunCommit,
   type RunStep,
   recordIssue,
-  recordNotes,
   recordPull,
   runCommits,
   setStep,
@@ -33,10 +32,10 @@ import type { CheckedCommit } from "../apply-check.ts";
 import { makeTimestamp, workBranchName } from "../branch-name.ts";
 import { filesMessage, patchFileName, specMessage } from "../issue-body.ts";
 import { checkpoint, type PublishDeps } from "../publish.ts";
-import { editSpec, SpecEditError } from "../spec.ts";
 import { getsPatchFile, patchFileChanges } from "./commits.ts";
 import { ensureFiles } from "./files.ts";
 import { extensionComment, issueBody } from "./render.ts";
+import { editProposalSpec } from "./spec-edit.ts";
 import type { TrackedSpec } from "./tracked-spec.ts";
 
 /**
@@ -174,37 +173,17 @@ async function ensureExtensionFiles(
   const path = `${repo.name}.spec`;
   const patched = added.filter((commit) => getsPatchFile(commit));
   const changes = patchFileChanges(run, patched);
-  const first = all[0];
-  const last = all.at(-1);
-  let specChanged = false;
-  if (first && last) {
-    try {
-      const edited = editSpec({
-        spec: base ? new TextDecoder().decode(base.content) : null,
-        packageName: repo.name,
-        patches: all
-          .filter(getsPatchFile)
-          .map((commit) => ({ sha: commit.sha, fileName: patchFileName(commit.sha) })),
-        fromSha: first.sha,
-        toSha: last.sha,
-        date: (deps.now ?? (() => new Date()))(),
-      });
-      recordNotes(deps.db, run.id, edited.notes);
-      // The proposal's branch has the spec: it started from `base`, or its opening made one.
-      changes.push({
-        action: "update",
-        path,
-        content: new TextEncoder().encode(edited.text),
-        message: specMessage(proposal.timestamp, false),
-      });
-      specChanged = true;
-    } catch (error) {
-      if (!(error instanceof SpecEditError)) throw error;
-      recordNotes(deps.db, run.id, [
-        `${path} was not updated automatically: ${error.reason}. Add the Patch lines by hand.`,
-      ]);
-    }
+  const edited = editProposalSpec(deps, repo, run, all, base);
+  // The proposal's branch has the spec: it started from `base`, or its opening made one.
+  if (edited) {
+    changes.push({
+      action: "update",
+      path,
+      content: edited.content,
+      message: specMessage(proposal.timestamp, false),
+    });
   }
+  const specChanged = edited !== null;
   const outcome = await ensureFiles(
     deps.forge,
     repo,
