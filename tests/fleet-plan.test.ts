@@ -246,6 +246,9 @@ describe("the fleet plan", () => {
 
     const json = await cli(["plan", ...service.connection, ...credentials, "--all", "--json"]);
     const parsed = JSON.parse(json.out) as Omit<FleetPlan, "offset">;
+    // Written item by item from a temporary file: still exactly JSON.stringify's bytes.
+    expect(json.out).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(Object.keys(parsed)).toEqual(["total", "summary", "items"]);
     expect(parsed.total).toBe(8);
     expect(parsed.summary).toMatchObject({ commits: 8, carried: 1, conflicts: 1, failures: 1 });
     expect(parsed.items.find((item) => item.repo === "src-openeuler/checked")?.applyCheck).toEqual({

@@ -2,14 +2,22 @@
  * `plan --all`: the fleet plan — for every enabled tracking, what a scan would propose now,
  * read page by page from `GET /plan` (so progress can be shown over thousands of trackings).
  * A summary line first, then one line per tracking with something to do; nothing is written.
+ * The lines (or the JSON items) wait in a temporary file until the summary is known, so the CLI's
+ * memory stays flat over any number of trackings.
  */
-import type { FleetApplyCounts, FleetItem, FleetPlan } from "../../src/scan/fleet-plan.ts";
-import { summarize } from "../../src/scan/fleet-plan.ts";
+import type {
+  FleetApplyCounts,
+  FleetItem,
+  FleetPlan,
+  FleetSummary,
+} from "../../src/scan/fleet-plan.ts";
+import { addSummaries, summarize } from "../../src/scan/fleet-plan.ts";
 import { CliError } from "../errors.ts";
 import type { ApiClient } from "../http-client.ts";
 import { answerProblem } from "../http-client.ts";
 import type { CliIo } from "../io.ts";
 import { startProgress } from "../progress.ts";
+import { Spool } from "../spool.ts";
 import { cellText, trackingName } from "../table.ts";
 
 /** Trackings per request: a few batched head queries and a bounded number of compares. */
@@ -19,8 +27,7 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-export function summaryLine(items: readonly FleetItem[]): string {
-  const summary = summarize(items);
+export function summaryLine(summary: FleetSummary): string {
   const parts = [
     `would propose ${plural(summary.commits, "commit")} in ${plural(summary.proposals, "proposal")}${summary.extending > 0 ? ` (${summary.extending} joining open ones)` : ""}`,
     `${summary.carried} already carried`,
@@ -98,48 +105,93 @@ export function itemLine(item: FleetItem): string | null {
 }
 
 /** The plan so far, for the progress line: "12 commits to propose, 1 failure". */
-function progressTally(items: readonly FleetItem[]): string {
-  const summary = summarize(items);
+function progressTally(summary: FleetSummary): string {
   return `${plural(summary.commits, "commit")} to propose, ${plural(summary.failures, "failure")}`;
 }
 
+/** Pretty-printed JSON `json` placed `pad` deep inside another value (its later lines indented). */
+function nested(json: string, pad: string): string {
+  return json.replaceAll("\n", `\n${pad}`);
+}
+
+/**
+ * `--json`, written as it comes: the same bytes as
+ * `JSON.stringify({ total, summary, items }, null, 2)` and a newline, with the items kept in
+ * `spool` (each written by `jsonItem`) until the summary is known.
+ */
+export function writeFleetJson(
+  out: (text: string) => void,
+  total: number,
+  summary: FleetSummary,
+  spool: Spool,
+): void {
+  out(
+    `{\n  "total": ${JSON.stringify(total)},\n  "summary": ${nested(JSON.stringify(summary, null, 2), "  ")},\n  "items": [`,
+  );
+  if (total === 0) {
+    out("]\n}\n");
+    return;
+  }
+  spool.drainTo(out);
+  out("\n  ]\n}\n");
+}
+
+/** One item of `--json`'s list, after `index` others. */
+export function jsonItem(item: FleetItem, index: number): string {
+  return `${index > 0 ? "," : ""}\n    ${nested(JSON.stringify(item, null, 2), "    ")}`;
+}
+
 export async function runFleetPlan(client: ApiClient, io: CliIo, json: boolean): Promise<number> {
-  const items: FleetItem[] = [];
-  let total = Number.POSITIVE_INFINITY;
-  while (items.length < total) {
-    const label = Number.isFinite(total)
-      ? `planning trackings ${items.length + 1}-${Math.min(items.length + FLEET_PAGE, total)} of ${total} (so far ${progressTally(items)})…`
-      : "planning…";
-    const progress = startProgress(io, label);
-    let answer: Awaited<ReturnType<ApiClient["request"]>>;
-    try {
-      answer = await client.request("GET", "/plan", {
-        query: { offset: String(items.length), limit: String(FLEET_PAGE) },
-        auth: true,
-      });
-    } finally {
-      progress.stop();
+  const spool = new Spool();
+  try {
+    let planned = 0;
+    let summary = summarize([]);
+    let total = Number.POSITIVE_INFINITY;
+    while (planned < total) {
+      const label = Number.isFinite(total)
+        ? `planning trackings ${planned + 1}-${Math.min(planned + FLEET_PAGE, total)} of ${total} (so far ${progressTally(summary)})…`
+        : "planning…";
+      const progress = startProgress(io, label);
+      let answer: Awaited<ReturnType<ApiClient["request"]>>;
+      try {
+        answer = await client.request("GET", "/plan", {
+          query: { offset: String(planned), limit: String(FLEET_PAGE) },
+          auth: true,
+        });
+      } finally {
+        progress.stop();
+      }
+      if (answer.code !== "2001") throw new CliError(`fleet plan failed: ${answerProblem(answer)}`);
+      const page = answer.data as FleetPlan | null;
+      if (!page || !Array.isArray(page.items)) {
+        throw new CliError(
+          "fleet plan failed: the service's answer holds no plan (is it older than this command?)",
+        );
+      }
+      total = page.total;
+      summary = addSummaries(summary, summarize(page.items));
+      let text = "";
+      for (const item of page.items) {
+        if (json) text += jsonItem(item, planned++);
+        else {
+          planned++;
+          const line = itemLine(item);
+          if (line !== null) text += `${line}\n`;
+        }
+      }
+      spool.write(text);
+      // Trackings removed while paging: stop rather than ask for an empty page forever.
+      if (page.items.length === 0) break;
     }
-    if (answer.code !== "2001") throw new CliError(`fleet plan failed: ${answerProblem(answer)}`);
-    const page = answer.data as FleetPlan | null;
-    if (!page || !Array.isArray(page.items)) {
-      throw new CliError(
-        "fleet plan failed: the service's answer holds no plan (is it older than this command?)",
-      );
+    if (json) {
+      writeFleetJson((text) => io.out(text), planned, summary, spool);
+      return 0;
     }
-    total = page.total;
-    items.push(...page.items);
-    // Trackings removed while paging: stop rather than ask for an empty page forever.
-    if (page.items.length === 0) break;
-  }
-  if (json) {
-    io.out(
-      `${JSON.stringify({ total: items.length, summary: summarize(items), items }, null, 2)}\n`,
-    );
+    io.out(`${summaryLine(summary)}\n`);
+    spool.drainTo((text) => io.out(text));
+    io.out("dry run: nothing was written to Gitee or the database\n");
     return 0;
+  } finally {
+    spool.dispose();
   }
-  const lines = items.map(itemLine).filter((line): line is string => line !== null);
-  io.out(`${summaryLine(items)}\n${lines.map((line) => `${line}\n`).join("")}`);
-  io.out("dry run: nothing was written to Gitee or the database\n");
-  return 0;
 }

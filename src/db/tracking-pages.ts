@@ -41,3 +41,41 @@ export function* trackingBatches(
     after = (rows[rows.length - 1] as TrackingRow).id as number;
   }
 }
+
+/**
+ * The trackings matching `filter` at positions [offset, offset + limit) of the `listTrackings`
+ * order (by id), and how many match in all: one page without reading the rows before it.
+ */
+export function trackingPage(
+  db: Database,
+  filter: TrackingFilter,
+  page: { offset: number; limit?: number },
+): { total: number; rows: Tracking[] } {
+  const values = {
+    repo: filter.repo,
+    branch: filter.branch,
+    enabled: filter.enabled === undefined ? undefined : filter.enabled ? 1 : 0,
+  };
+  const where = whereEquals(values);
+  // `+enabled`: walk `tracking_id` in order and test `enabled` on each row, instead of taking
+  // every enabled row through `tracking_enabled` and sorting them all for one page.
+  const ordered = whereEquals(values, { enabled: "+enabled" });
+  const total =
+    db
+      .query<{ total: number }, Record<string, string | number>>(
+        `SELECT COUNT(*) AS total FROM tracking${where.sql}`,
+      )
+      .get(where.params)?.total ?? 0;
+  const rows = db
+    .query<TrackingRow, Record<string, string | number>>(
+      `SELECT id, version_control, scm_repo, scm_branch, scm_commit, repo, branch, enabled
+       FROM tracking${ordered.sql} ORDER BY id LIMIT $limit OFFSET $offset`,
+    )
+    .all({
+      ...ordered.params,
+      // SQLite reads a negative limit as "no limit".
+      limit: page.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit)),
+      offset: Math.max(0, Math.floor(page.offset)),
+    });
+  return { total, rows: rows.map(toTracking) };
+}

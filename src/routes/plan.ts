@@ -37,8 +37,8 @@ export function fleetPlanRoutes({ auth, log, fleet }: FleetPlanRoutesDeps) {
       if (typeof limit === "string") return badParameters("limit", limit);
       // Reading many upstreams can take longer than the server's 30 s idle limit.
       server?.timeout(request, 0);
-      const plan = await planFleet(fleet, { offset, limit: limit ?? MAX_PLAN_PAGE });
-      log.info("fleet plan", { offset: plan.offset, ...plan.summary });
+      const plan = await planFleet({ ...fleet, log }, { offset, limit: limit ?? MAX_PLAN_PAGE });
+      log.info("fleet plan", { offset: plan.offset, total: plan.total, ...plan.summary });
       return success(plan);
     },
     {

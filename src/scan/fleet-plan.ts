@@ -10,9 +10,14 @@
  * trackings with commits left to propose after the filters: one listing of the package's root,
  * the spec and carried patches by blob sha through the on-disk source cache (read once per
  * content), the open proposal's pull request state and its work branch's listing (plan-reads.ts).
+ *
+ * A page of the plan is read from the database, looked up and planned a chunk at a time (one
+ * GitHub head query's worth), so its memory does not grow with the fleet.
  */
 
-import { listTrackings, type Tracking } from "../db/trackings.ts";
+import { trackingPage } from "../db/tracking-pages.ts";
+import type { Tracking } from "../db/trackings.ts";
+import type { Logger } from "../log.ts";
 import { verdictKind } from "./apply-check.ts";
 import { mapLimited } from "./concurrency.ts";
 import {
@@ -33,7 +38,19 @@ export interface FleetPlanDeps {
   planDeps: () => PlanDeps;
   /** Trackings planned at the same time (the scanner's SCAN_CONCURRENCY). */
   concurrency?: number;
+  /** Progress lines of a long plan, at most one per `progressEveryMs`. */
+  log?: Logger;
+  /** Default {@link PROGRESS_EVERY_MS}. */
+  progressEveryMs?: number;
 }
+
+/**
+ * Trackings read, looked up and planned together: one GitHub head query holds 100 branches.
+ * A plan holds one chunk's heads and plans at a time, however many trackings it covers.
+ */
+export const PLAN_CHUNK = 100;
+/** Milliseconds between two progress lines of one plan. */
+export const PROGRESS_EVERY_MS = 5_000;
 
 /** The apply check's verdicts over the commits it tried (null: it did not run). */
 export interface FleetApplyCounts {
@@ -208,18 +225,46 @@ export function summarize(items: readonly FleetItem[]): FleetSummary {
   };
 }
 
-/** The plan of the enabled trackings in [offset, offset + limit), in the order of their ids. */
+/** The summary of two sets of items, from theirs (pages of one plan add up). */
+export function addSummaries(a: FleetSummary, b: FleetSummary): FleetSummary {
+  const sum = { ...a };
+  for (const key of Object.keys(sum) as (keyof FleetSummary)[]) sum[key] += b[key];
+  return sum;
+}
+
+/**
+ * The plan of the enabled trackings in [offset, offset + limit), in the order of their ids, read
+ * and planned {@link PLAN_CHUNK} at a time (a page never holds more than its own trackings).
+ */
 export async function planFleet(
   deps: FleetPlanDeps,
   page: { offset?: number; limit?: number } = {},
 ): Promise<FleetPlan> {
   const { db, upstreams } = deps.planDeps();
-  const enabled = listTrackings(db, { enabled: true });
   const offset = page.offset ?? 0;
-  const slice = enabled.slice(offset, page.limit === undefined ? undefined : offset + page.limit);
-  const heads = await batchHeads(upstreams, slice);
-  const items = await mapLimited(slice, deps.concurrency ?? 4, (tracking) =>
-    planOne(deps, tracking, heads.get(tracking)),
-  );
-  return { total: enabled.length, offset, items, summary: summarize(items) };
+  const { total, rows } = trackingPage(db, { enabled: true }, { offset, limit: page.limit });
+  const items: FleetItem[] = [];
+  const started = Date.now();
+  let reported = started;
+  for (let start = 0; start < rows.length; start += PLAN_CHUNK) {
+    const chunk = rows.slice(start, start + PLAN_CHUNK);
+    const heads = await batchHeads(upstreams, chunk);
+    items.push(
+      ...(await mapLimited(chunk, deps.concurrency ?? 4, (tracking) =>
+        planOne(deps, tracking, heads.get(tracking)),
+      )),
+    );
+    const every = deps.progressEveryMs ?? PROGRESS_EVERY_MS;
+    if (Date.now() - reported >= every && items.length < rows.length) {
+      reported = Date.now();
+      deps.log?.info("fleet plan progress", {
+        offset,
+        planned: items.length,
+        of: rows.length,
+        total,
+        seconds: Math.round((reported - started) / 1000),
+      });
+    }
+  }
+  return { total, offset, items, summary: summarize(items) };
 }
