@@ -18,9 +18,11 @@
  * (an older build) are reported as such, not counted as failures.
  *
  * Usage: `bun bench/scale.ts [--rows 200000] [--git 10000] [--latency 50] [--binary PATH]
- *   [--changed-every 100] [--no-changed] [--scan-only] [--quick]`
+ *   [--changed-every 100] [--no-changed] [--scan-only] [--start-only] [--starts 1] [--quick]`
+ * (`--starts N`: N first starts, each on a fresh copy of the seeded database; `--start-only`:
+ * only the starts, e.g. to compare two builds' migrations one after the other.)
  */
-import { existsSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
 import { startGiteeEmulator } from "../tests/emulators/gitee.ts";
@@ -65,6 +67,8 @@ const CHANGE_EVERY = Number(flagValue("--changed-every") ?? 100);
 const WITH_CHANGED = !process.argv.includes("--no-changed");
 /** Only start-up and the scans: skips the readers, the status views and the CLI. */
 const SCAN_ONLY = process.argv.includes("--scan-only");
+const START_ONLY = process.argv.includes("--start-only");
+const STARTS = Math.max(1, Number(flagValue("--starts") ?? 1));
 const READERS = 8;
 const NEW_COMMITS = 5;
 const SCAN_TIMEOUT_MS = 30 * 60_000;
@@ -183,19 +187,34 @@ await seedOriginalDatabase(dbPath, trackings);
 trackings.length = 0;
 const settings = { GITHUB_API_URL: `"${github.url}"`, GITEE_API_URL: `"${gitee.url}"` };
 
-const first = await timedStart(binary, dir, settings);
-log(`first start (migrations): ${fmt(first.ms, 0)} ms; waiting for the boot scan`);
-first.proc.kill("SIGTERM");
-await first.proc.exited;
+// Each first start migrates a fresh copy of the previous service's database.
+const pristine = `${dbPath}.pristine`;
+if (STARTS > 1) copyFileSync(dbPath, pristine);
+const firsts: Array<{ ms: number; load: string }> = [];
+for (let i = 0; i < STARTS; i++) {
+  if (i > 0) {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${dbPath}${suffix}`, { force: true });
+    copyFileSync(pristine, dbPath);
+  }
+  const first = await timedStart(binary, dir, settings);
+  log(`first start (migrations): ${fmt(first.ms, 0)} ms (load ${first.load})`);
+  first.proc.kill("SIGTERM");
+  await first.proc.exited;
+  firsts.push({ ms: first.ms, load: String(first.load) });
+}
 const second = await timedStart(binary, dir, settings);
 log(`second start: ${fmt(second.ms, 0)} ms`);
 second.proc.kill("SIGTERM");
 await second.proc.exited;
+const firstMs = firsts.map((start) => start.ms);
 rows.push({
   name: `scale ${k(ROWS)} start → /health, first start (migrations)`,
   target: "< 1 s",
-  measured: `${fmt(first.ms, 0)} ms (load ${first.load})`,
-  pass: first.ms < 1000,
+  measured:
+    STARTS === 1
+      ? `${fmt(firstMs[0] ?? 0, 0)} ms (load ${firsts[0]?.load})`
+      : `median ${fmt(median(firstMs), 0)} ms, ${fmt(Math.min(...firstMs), 0)}–${fmt(Math.max(...firstMs), 0)} ms over ${STARTS} (load ${firsts.map((start) => start.load).join(", ")})`,
+  pass: Math.max(...firstMs) < 1000,
 });
 rows.push({
   name: `scale ${k(ROWS)} start → /health, second start`,
@@ -203,6 +222,14 @@ rows.push({
   measured: `${fmt(second.ms, 0)} ms (load ${second.load})`,
   pass: second.ms < 1000,
 });
+if (START_ONLY) {
+  console.log(`\nScale starts, ${ROWS} trackings, ${binary}`);
+  console.log(table([["measure", "measured"], ...rows.map((row) => [row.name, row.measured])]));
+  report("scale", rows);
+  await github.stop();
+  await gitee.stop();
+  process.exit(0);
+}
 
 github.resetLog();
 gitee.resetLog();

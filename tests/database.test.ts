@@ -1,11 +1,15 @@
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BUSY_TIMEOUT_MS, openDatabase } from "../src/db/database.ts";
 import { addColumnIfMissing, MIGRATIONS, migrate } from "../src/db/migrations.ts";
 import { recordScan } from "../src/db/status.ts";
 import { listTrackings, upsertTracking } from "../src/db/trackings.ts";
-import { makeOriginalDatabase, ORIGINAL_TRACKINGS } from "./helpers/original-database.ts";
+import {
+  createOriginalTables,
+  makeOriginalDatabase,
+  ORIGINAL_TRACKINGS,
+} from "./helpers/original-database.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { startTestServer } from "./helpers/test-server.ts";
 
@@ -64,6 +68,11 @@ describe("database settings", () => {
     expect(db.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout).toBe(
       BUSY_TIMEOUT_MS,
     );
+    // Off while the migrations ran, back to SQLite's default for the running service.
+    expect(
+      db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()
+        ?.wal_autocheckpoint,
+    ).toBe(1000);
     db.close();
   });
 
@@ -112,6 +121,56 @@ describe("database settings", () => {
       { repo: "x/d", id: 10 },
     ]);
     db.close();
+  });
+
+  test("migration 2 numbers like one update per row in rowid order, with gaps and ids already there", () => {
+    // The numbering as the first versions wrote it, one row at a time: the reference.
+    const numberOneByOne = (db: Database) => {
+      let next =
+        (db.query<{ top: number | null }, []>("SELECT MAX(id) AS top FROM tracking").get()?.top ??
+          0) + 1;
+      const rows = db
+        .query<{ rowid: number }, []>("SELECT rowid FROM tracking WHERE id IS NULL ORDER BY rowid")
+        .all();
+      for (const row of rows)
+        db.run("UPDATE tracking SET id = ? WHERE rowid = ?", [next++, row.rowid]);
+    };
+    const numberMigration = MIGRATIONS.find((migration) => migration.version === 2);
+    let seed = 16;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const layouts = ["all unnumbered", "deleted rows", "ids already there", "ids only after"];
+    for (let round = 0; round < 40; round++) {
+      const layout = layouts[round % layouts.length];
+      const rows = 1 + Math.floor(random() * 60);
+      const seeded: string[] = [];
+      for (let i = 0; i < rows; i++) {
+        const id =
+          (layout === "ids already there" && random() < 0.3) ||
+          (layout === "ids only after" && i >= rows - 3)
+            ? 1 + Math.floor(random() * 1000) * rows + i
+            : null;
+        seeded.push(
+          `(${id ?? "NULL"}, 'github', 'up/${i}', 'main', '', 'x/${Math.floor(random() * 1e6)}-${i}', 'master', 1)`,
+        );
+      }
+      const results = [numberOneByOne, (db: Database) => numberMigration?.up(db)].map((number) => {
+        const db = new Database(":memory:");
+        createOriginalTables(db);
+        db.run(`INSERT INTO tracking VALUES ${seeded.join(",")}`);
+        if (layout === "deleted rows") db.run("DELETE FROM tracking WHERE rowid % 3 = 1");
+        number(db);
+        const ids = db
+          .query<{ rowid: number; id: number }, []>("SELECT rowid, id FROM tracking ORDER BY rowid")
+          .all();
+        db.close();
+        return ids;
+      });
+      expect(results[1]).toEqual(results[0] as { rowid: number; id: number }[]);
+      expect(results[1]?.every((row) => Number.isInteger(row.id))).toBe(true);
+    }
   });
 
   test("a status row exists only beside its tracking: none is written for a deleted one, and migration 10 removes old ones", () => {

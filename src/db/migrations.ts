@@ -52,15 +52,35 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: "fill tracking.id",
     up(db) {
-      // The original never set `id`: number existing rows in the order it listed them (rowid).
-      const rows = db
-        .query<{ rowid: number }, []>("SELECT rowid FROM tracking WHERE id IS NULL ORDER BY rowid")
-        .all();
-      let next =
-        (db.query<{ top: number | null }, []>("SELECT MAX(id) AS top FROM tracking").get()?.top ??
-          0) + 1;
-      const assign = db.prepare("UPDATE tracking SET id = ? WHERE rowid = ?");
-      for (const row of rows) assign.run(next++, row.rowid);
+      // The original never set `id`: number existing rows in the order it listed them (rowid),
+      // after the ids already there. One statement for all rows, not one per row: at 200,000
+      // rows the per-row updates were most of a first start.
+      const unnumbered = db
+        .query<
+          { missing: number; low: number | null; high: number | null; top: number | null },
+          []
+        >(
+          `SELECT COUNT(*) FILTER (WHERE id IS NULL) AS missing,
+                  MIN(rowid) FILTER (WHERE id IS NULL) AS low,
+                  MAX(rowid) FILTER (WHERE id IS NULL) AS high, MAX(id) AS top
+           FROM tracking`,
+        )
+        .get();
+      const next = (unnumbered?.top ?? 0) + 1;
+      const { missing = 0, low, high } = unnumbered ?? {};
+      if (missing > 0 && low != null && high != null) {
+        if (high - low + 1 === missing) {
+          // No row with an id among them (the usual case): the rank is the distance in rowid.
+          db.query("UPDATE tracking SET id = rowid + ? WHERE id IS NULL").run(next - low);
+        } else {
+          db.query(
+            `UPDATE tracking SET id = numbered.id FROM (
+               SELECT rowid AS row, ROW_NUMBER() OVER (ORDER BY rowid) + ? AS id
+               FROM tracking WHERE id IS NULL) AS numbered
+             WHERE tracking.rowid = numbered.row`,
+          ).run(next - 1);
+        }
+      }
       db.run("CREATE UNIQUE INDEX IF NOT EXISTS tracking_id ON tracking(id)");
     },
   },
@@ -240,18 +260,37 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Brings `db` to the newest schema; each migration runs in its own transaction. */
+/**
+ * Brings `db` to the newest schema; each migration runs in its own transaction.
+ *
+ * While migrations run, SQLite's automatic checkpoint is off: the first start on the previous
+ * service's database rewrites every tracking row (migration 2), and checkpointing after each
+ * commit would copy those pages from the WAL into the database file and wait for the disk before
+ * the service answers. The next commit of the running service checkpoints them instead. Until
+ * then the committed migrations live in the WAL: a power loss before that rolls the database
+ * back to a consistent earlier version, which the next start migrates again.
+ */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
   const current =
     db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+  const pending = migrations.filter((migration) => migration.version > current);
+  if (pending.length === 0) return current;
+  const autocheckpoint =
+    db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()
+      ?.wal_autocheckpoint ?? 1000;
+  db.run("PRAGMA wal_autocheckpoint = 0");
   let version = current;
-  for (const migration of migrations) {
-    if (migration.version <= version) continue;
-    db.transaction(() => {
-      migration.up(db);
-      db.run(`PRAGMA user_version = ${migration.version}`);
-    })();
-    version = migration.version;
+  try {
+    for (const migration of pending) {
+      if (migration.version <= version) continue;
+      db.transaction(() => {
+        migration.up(db);
+        db.run(`PRAGMA user_version = ${migration.version}`);
+      })();
+      version = migration.version;
+    }
+  } finally {
+    db.run(`PRAGMA wal_autocheckpoint = ${autocheckpoint}`);
   }
   return version;
 }
