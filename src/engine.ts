@@ -131,6 +131,11 @@ export function createEngine(
       upstreams,
       applyChecker: applyCheckerOn(reads),
       proposals: settings.proposals,
+      // A forge the scanner holds back (open breaker, rate limit) is not asked by a plan either.
+      holds: {
+        breakers: scanner.breakers,
+        parkedUntil: (service) => scanner.parkedUntil(service),
+      },
     };
   };
   const scanner = new Scanner({

@@ -36,6 +36,7 @@ export function summaryLine(summary: FleetSummary): string {
   if (summary.alreadyApplied > 0) parts.push(`${summary.alreadyApplied} already applied`);
   if (summary.conflicts > 0) parts.push(plural(summary.conflicts, "conflict"));
   parts.push(plural(summary.failures, "failure"));
+  if (summary.notChecked > 0) parts.push(`${summary.notChecked} not checked`);
   return `${plural(summary.trackings, "enabled tracking")}: ${parts.join(", ")}`;
 }
 
@@ -99,6 +100,10 @@ export function itemLine(item: FleetItem): string | null {
       return `${name}: a publish run is still open (${cellText(item.reason ?? "")}); a scan resumes it first`;
     case "not-started":
       return `${name}: not started: the first scan records the upstream head`;
+    case "not-checked": {
+      const found = item.newCommits > 0 ? `${plural(item.newCommits, "new commit")}, ` : "";
+      return `${name}: ${found}not checked: ${cellText(item.reason ?? "a forge it needs is held back")}`;
+    }
     default:
       return null;
   }

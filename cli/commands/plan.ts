@@ -125,6 +125,11 @@ export function renderPlan(plan: Plan): string {
     case "open-run":
       lines.push(`state: a publish run is still open (${plan.reason}); a scan resumes it first`);
       break;
+    case "not-checked":
+      lines.push(
+        `state: not checked: ${cellText(plan.reason ?? "a forge it needs is held back")}; a scan waits too`,
+      );
+      break;
     case "diverged":
       lines.push(
         `state: diverged: ${cellText(plan.reason ?? "the upstream history was rewritten")}`,

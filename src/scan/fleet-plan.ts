@@ -20,6 +20,7 @@ import type { Tracking } from "../db/trackings.ts";
 import type { Logger } from "../log.ts";
 import { verdictKind } from "./apply-check.ts";
 import { mapLimited } from "./concurrency.ts";
+import { upstreamHold } from "./forge-holds.ts";
 import {
   type Plan,
   type PlanDeps,
@@ -103,6 +104,8 @@ export interface FleetSummary {
   alreadyApplied: number;
   conflicts: number;
   failures: number;
+  /** Trackings not looked at: a forge they need is unreachable or rate limited (see reason). */
+  notChecked: number;
 }
 
 export interface FleetPlan {
@@ -117,14 +120,19 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Heads of `trackings`, one batched call per upstream kind, as the scanner asks for them. */
+/**
+ * Heads of `trackings`, one batched call per upstream kind, as the scanner asks for them; none for
+ * a tracking whose upstream a scan would not ask now (open breaker, rate limit).
+ */
 async function batchHeads(
-  upstreams: PlanDeps["upstreams"],
+  { upstreams, holds }: PlanDeps,
   trackings: readonly Tracking[],
 ): Promise<Map<Tracking, HeadResult>> {
   const heads = new Map<Tracking, HeadResult>();
   for (const kind of ["github", "git"] as const) {
-    const items = trackings.filter((tracking) => tracking.version_control === kind);
+    const items = trackings.filter(
+      (tracking) => tracking.version_control === kind && !(holds && upstreamHold(holds, tracking)),
+    );
     if (items.length === 0) continue;
     try {
       const results = await upstreams[kind].heads(
@@ -222,6 +230,7 @@ export function summarize(items: readonly FleetItem[]): FleetSummary {
     alreadyApplied: sum((item) => item.applyCheck?.alreadyApplied ?? 0),
     conflicts: sum((item) => item.applyCheck?.conflicts ?? 0),
     failures: items.filter((item) => item.state === "failed" || item.state === "diverged").length,
+    notChecked: items.filter((item) => item.state === "not-checked").length,
   };
 }
 
@@ -240,15 +249,19 @@ export async function planFleet(
   deps: FleetPlanDeps,
   page: { offset?: number; limit?: number } = {},
 ): Promise<FleetPlan> {
-  const { db, upstreams } = deps.planDeps();
+  const planDeps = deps.planDeps();
   const offset = page.offset ?? 0;
-  const { total, rows } = trackingPage(db, { enabled: true }, { offset, limit: page.limit });
+  const { total, rows } = trackingPage(
+    planDeps.db,
+    { enabled: true },
+    { offset, limit: page.limit },
+  );
   const items: FleetItem[] = [];
   const started = Date.now();
   let reported = started;
   for (let start = 0; start < rows.length; start += PLAN_CHUNK) {
     const chunk = rows.slice(start, start + PLAN_CHUNK);
-    const heads = await batchHeads(upstreams, chunk);
+    const heads = await batchHeads(planDeps, chunk);
     items.push(
       ...(await mapLimited(chunk, deps.concurrency ?? 4, (tracking) =>
         planOne(deps, tracking, heads.get(tracking)),

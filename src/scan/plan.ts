@@ -14,6 +14,7 @@ import type { Forge, RepoPath } from "../forge/types.ts";
 import { type ApplyChecker, summaryLine, verdictText } from "./apply-check.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
 import { compileFilters, isPassedOver, type TrackingFilters } from "./filters.ts";
+import { type ForgeHolds, holdOf, upstreamHold } from "./forge-holds.ts";
 import { issueTitle, patchFileName, pullTitle } from "./issue-body.ts";
 import { findCarried } from "./proposal/carried.ts";
 import {
@@ -36,7 +37,9 @@ export type PlanState =
   | "open-run" // a journaled run is still being published; it is resumed first
   | "diverged"
   | "passed-over" // every new commit is empty, passed over by the filters or already carried
-  | "would-propose";
+  | "would-propose"
+  // a forge it needs is behind an open breaker or parked by a rate limit: not asked (see reason)
+  | "not-checked";
 
 /** What would happen to the tracking's open proposal (rolling mode). */
 export type ProposalAction =
@@ -97,6 +100,13 @@ export interface PlanDeps {
   now?: () => Date;
   /** Default "rolling". */
   proposals?: ProposalMode;
+  /**
+   * The scanner's breakers and rate-limit parking: a forge a scan would not ask now is not asked
+   * by the plan either (absent: every forge is asked).
+   */
+  holds?: ForgeHolds;
+  /** The downstream forge's name for its breaker; default `gitee`. */
+  downstreamForge?: string;
 }
 
 export async function planTracking(
@@ -107,7 +117,8 @@ export async function planTracking(
   const tracking = getTracking(deps.db, repo, branch);
   if (!tracking) return null;
   const ref = { repo: tracking.scm_repo, branch: tracking.scm_branch };
-  const [headResult] = await deps.upstreams[tracking.version_control].heads([ref]);
+  const held = deps.holds ? upstreamHold(deps.holds, tracking) : null;
+  const [headResult] = held ? [] : await deps.upstreams[tracking.version_control].heads([ref]);
   return planFromHead(deps, tracking, headResult);
 }
 
@@ -123,13 +134,10 @@ export async function planFromHead(
   const { repo, branch } = tracking;
   const upstream = deps.upstreams[tracking.version_control];
   const ref = { repo: tracking.scm_repo, branch: tracking.scm_branch };
-  if (!headResult) throw new Error("the upstream returned no head");
-  if ("error" in headResult) throw headResult.error;
-  const head = headResult.sha;
-  const base: Plan = {
+  const unknown: Plan = {
     tracking,
     state: "up-to-date",
-    upstreamHead: head,
+    upstreamHead: headResult && "sha" in headResult ? headResult.sha : null,
     commits: [],
     remainingCommits: 0,
     passedOver: 0,
@@ -138,11 +146,19 @@ export async function planFromHead(
   const open = openRunFor(deps.db, repo, branch);
   if (open) {
     return {
-      ...base,
+      ...unknown,
       state: "open-run",
       reason: `run ${open.id} (${open.workBranch}) is at step ${open.step}`,
     };
   }
+  // As a scan: an upstream behind an open breaker or parked is not asked (its head was not
+  // looked up either).
+  const upstreamHeld = deps.holds ? upstreamHold(deps.holds, tracking) : null;
+  if (upstreamHeld) return { ...unknown, state: "not-checked", reason: upstreamHeld.reason };
+  if (!headResult) throw new Error("the upstream returned no head");
+  if ("error" in headResult) throw headResult.error;
+  const head = headResult.sha;
+  const base: Plan = { ...unknown, upstreamHead: head };
   if (!tracking.scm_commit)
     return { ...base, state: "not-started", reason: "the first scan records the upstream head" };
   if (tracking.scm_commit === head) return base;
@@ -159,6 +175,21 @@ export async function planFromHead(
   const remainingCommits = commits.length - batch.length;
   const passedOver = batch.filter((commit) => isPassedOver(commit.verdict)).length;
   const repoPath = parseRepoPath(tracking.repo);
+  // As a scan: the downstream forge is asked only for commits to propose, and not while held.
+  const downstreamHeld =
+    deps.holds && !batch.every((commit) => commit.empty || commit.verdict)
+      ? holdOf(deps.holds, deps.downstreamForge ?? "gitee", "gitee", "Gitee")
+      : null;
+  if (downstreamHeld) {
+    return {
+      ...base,
+      state: "not-checked",
+      reason: downstreamHeld.reason,
+      commits: batch.map((commit) => listedCommit(commit, commit.verdict, null)),
+      passedOver,
+      remainingCommits,
+    };
+  }
   // Commits the filters pass over are not compared with the carried patches (no read for them).
   const carried = await findCarried(
     { db: deps.db, forge: deps.forge, remember: false },
@@ -180,15 +211,15 @@ export async function planFromHead(
       : (commit.verdict ?? checked.verdicts.get(commit.sha) ?? null);
     return { ...commit, carriedAs: file, verdict };
   });
-  const listed = judged.map((commit, index) => ({
-    sha: commit.sha,
-    date: commit.date,
-    subject: commit.message.split("\n")[0] ?? "",
-    empty: commit.empty,
-    verdict: commit.verdict ?? null,
-    patchFile: getsPatchFile(commit) ? patchFileName(commit.sha) : null,
-    patchBytes: getsPatchFile(commit) ? (batch[index]?.patch.length ?? 0) : 0,
-  }));
+  const listed = judged.map((commit, index) =>
+    listedCommit(
+      commit,
+      commit.verdict ?? null,
+      getsPatchFile(commit)
+        ? { file: patchFileName(commit.sha), bytes: batch[index]?.patch.length ?? 0 }
+        : null,
+    ),
+  );
   if (!judged.some(getsPatchFile)) {
     if (batch.every((commit) => commit.empty))
       return { ...base, commits: listed, remainingCommits };
@@ -279,6 +310,23 @@ export async function planFromHead(
         ? { number: extending.pullNumber }
         : { body: pullBody("<issue>", checked.summary) }),
     },
+  };
+}
+
+/** A commit as the plan lists it. */
+function listedCommit(
+  commit: { sha: string; date: string; message: string; empty: boolean },
+  verdict: string | null,
+  patch: { file: string; bytes: number } | null,
+): Plan["commits"][number] {
+  return {
+    sha: commit.sha,
+    date: commit.date,
+    subject: commit.message.split("\n")[0] ?? "",
+    empty: commit.empty,
+    verdict,
+    patchFile: patch?.file ?? null,
+    patchBytes: patch?.bytes ?? 0,
   };
 }
 

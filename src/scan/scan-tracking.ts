@@ -14,6 +14,7 @@ import type { ServiceMetrics } from "../metrics.ts";
 import { makeTimestamp, workBranchName } from "./branch-name.ts";
 import { type CircuitBreakers, transportFailure, upstreamForge } from "./circuit-breaker.ts";
 import { type CommitFilter, compileFilters } from "./filters.ts";
+import { holdOf } from "./forge-holds.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
 import { runBackoffMs } from "./run-backoff.ts";
 import type { HeadResult, Upstream, UpstreamCommit, UpstreamRef } from "./upstream/types.ts";
@@ -25,7 +26,7 @@ const MAX_RUNS_PER_SCAN = 10;
 
 export interface ScanTrackingDeps extends PublishDeps {
   upstreams: Record<Tracking["version_control"], Upstream>;
-  /** The time until which a service refuses requests, if it is parked. */
+  /** The time until which a service refuses requests, if it is parked (see forge-holds.ts). */
   parkedUntil: (service: ServiceError["service"]) => number | null;
   /** Parks a service after a rate limit. */
   park: (error: RateLimitedError) => void;
@@ -95,9 +96,12 @@ export async function scanTracking(
     forge: string,
     service: ServiceError["service"],
     name: string,
-  ): ScanResult | null =>
-    waiting(forge) ??
-    (deps.parkedUntil(service) ? done("parked", `${name} is rate limited`) : null);
+  ): ScanResult | null => {
+    const hold = holdOf(deps, forge, service, name);
+    if (!hold) return null;
+    if (hold.outcome === "waiting") breakers?.noteWaiting(forge, subject);
+    return done(hold.outcome, hold.reason);
+  };
   let release: (() => void) | null = null;
 
   try {
