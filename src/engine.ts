@@ -27,6 +27,7 @@ import { planReads } from "./scan/plan-reads.ts";
 import { Scanner } from "./scan/scheduler.ts";
 import { BlobCache } from "./scan/sources/blob-cache.ts";
 import { sourceLimits } from "./scan/sources/limits.ts";
+import { settleMsFor } from "./scan/unanswered-creates.ts";
 import { createGitUpstream } from "./scan/upstream/git.ts";
 import { createGithubUpstream } from "./scan/upstream/github.ts";
 import type { RouteContext } from "./server.ts";
@@ -149,6 +150,7 @@ export function createEngine(
     applyChecker,
     // Given whether or not APPLY_CHECK is on: the spec and carried patches are read through it.
     sourceCache,
+    settleMs: settleMsFor(timeoutMs),
     metrics,
     async checkTokens() {
       const [gitee, gh] = await Promise.all([forge.whoami(), github.checkToken()]);

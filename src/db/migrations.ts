@@ -258,6 +258,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 11,
+    name: "creates sent without an answer",
+    up(db) {
+      // A create (issue, pull request, comment) journaled right before it is sent and forgotten
+      // once its result is known: one left behind may still land (db/pending-creates.ts).
+      db.run(`CREATE TABLE IF NOT EXISTS pending_create (
+        run_id INTEGER NOT NULL REFERENCES publish_run(id),
+        item TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, item)
+      )`);
+    },
+  },
 ];
 
 /**

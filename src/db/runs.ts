@@ -6,6 +6,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { insertIssue } from "./issues.ts";
+import { forgetRunCreates } from "./pending-creates.ts";
 import { endProposal, openProposal } from "./proposals.ts";
 import { setScmCommit } from "./trackings.ts";
 
@@ -394,6 +395,7 @@ export function finishRun(
     db.query(
       "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, next_attempt_at = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
     ).run(stamp, stamp, run.id);
+    forgetRunCreates(db, run.id);
     // The proposal lives on the forge now; keep the journal small. A rolling proposal keeps its
     // patches until it ends: a replacement of it needs them again.
     if (!options.keepPatches)
@@ -497,6 +499,7 @@ export function passOverRun(db: Database, run: PublishRun): void {
     db.query(
       "UPDATE publish_run SET state = 'done', step = 'finish', last_error = NULL, next_attempt_at = NULL, proposal_id = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
     ).run(stamp, stamp, run.id);
+    forgetRunCreates(db, run.id);
     db.query("UPDATE publish_commit SET patch = NULL WHERE run_id = ?").run(run.id);
   })();
 }

@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, RejectedError, TransientError } from "../
 import type { Logger } from "../log.ts";
 import { encodePath, errorText, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
 import type {
+  BeforeSend,
   EnsureOutcome,
   FilesCommit,
   Forge,
@@ -86,6 +87,18 @@ function outcomeUnknown(error: unknown): boolean {
     error instanceof RejectedError ||
     error instanceof ConflictError
   );
+}
+
+/**
+ * The look-up after a write whose outcome is unknown. When it fails as well, the write's own
+ * error is passed on: what matters to the caller is that the write may have landed.
+ */
+async function lookBack<T>(writeError: unknown, look: () => Promise<T>): Promise<T> {
+  try {
+    return await look();
+  } catch {
+    throw writeError;
+  }
 }
 
 export interface GiteeForgeOptions extends Omit<GiteeHttpOptions, "log"> {
@@ -319,9 +332,16 @@ export class GiteeForge implements Forge {
     return null;
   }
 
-  async ensureIssue(repo: RepoPath, title: string, body: string, mayExist = true) {
+  async ensureIssue(
+    repo: RepoPath,
+    title: string,
+    body: string,
+    mayExist = true,
+    beforeSend?: BeforeSend,
+  ) {
     const existing = mayExist ? await this.findIssue(repo, title) : null;
     if (existing) return { ...existing, outcome: "existed" as const };
+    beforeSend?.();
     try {
       const { data } = await this.http.request<IssueObject>(
         "POST",
@@ -336,7 +356,7 @@ export class GiteeForge implements Forge {
       };
     } catch (error) {
       if (!outcomeUnknown(error)) throw error;
-      const found = await this.findIssue(repo, title);
+      const found = await lookBack(error, () => this.findIssue(repo, title));
       if (found) return { ...found, outcome: "created" as const };
       throw error;
     }
@@ -350,9 +370,15 @@ export class GiteeForge implements Forge {
     return found ? { number: found.number, url: found.html_url, head, base } : null;
   }
 
-  async ensurePull(repo: RepoPath, spec: PullRequestSpec, mayExist = true) {
+  async ensurePull(
+    repo: RepoPath,
+    spec: PullRequestSpec,
+    mayExist = true,
+    beforeSend?: BeforeSend,
+  ) {
     const existing = mayExist ? await this.findPull(repo, spec.head, spec.base) : null;
     if (existing) return { ...existing, outcome: "existed" as const };
+    beforeSend?.();
     try {
       const { data } = await this.http.request<PullObject>("POST", `${repoApi(repo)}/pulls`, {
         body: { ...spec, prune_source_branch: true },
@@ -366,7 +392,7 @@ export class GiteeForge implements Forge {
       };
     } catch (error) {
       if (!outcomeUnknown(error)) throw error;
-      const found = await this.findPull(repo, spec.head, spec.base);
+      const found = await lookBack(error, () => this.findPull(repo, spec.head, spec.base));
       if (found) return { ...found, outcome: "created" as const };
       throw error;
     }
@@ -405,13 +431,16 @@ export class GiteeForge implements Forge {
     path: string,
     body: string,
     mayExist: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<EnsureOutcome> {
     if (mayExist && (await this.hasComment(repo, path, body))) return "existed";
+    beforeSend?.();
     try {
       await this.http.request("POST", path, { body: { body } });
       return "created";
     } catch (error) {
-      if (outcomeUnknown(error) && (await this.hasComment(repo, path, body))) return "created";
+      if (outcomeUnknown(error) && (await lookBack(error, () => this.hasComment(repo, path, body))))
+        return "created";
       throw error;
     }
   }
@@ -421,8 +450,10 @@ export class GiteeForge implements Forge {
     number: number,
     body: string,
     mayExist: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<EnsureOutcome> {
-    return this.ensureComment(repo, `${repoApi(repo)}/pulls/${number}/comments`, body, mayExist);
+    const path = `${repoApi(repo)}/pulls/${number}/comments`;
+    return this.ensureComment(repo, path, body, mayExist, beforeSend);
   }
 
   ensureIssueComment(
@@ -430,9 +461,10 @@ export class GiteeForge implements Forge {
     number: string,
     body: string,
     mayExist: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<EnsureOutcome> {
     const path = `${repoApi(repo)}/issues/${encodeURIComponent(number)}/comments`;
-    return this.ensureComment(repo, path, body, mayExist);
+    return this.ensureComment(repo, path, body, mayExist, beforeSend);
   }
 
   async closeIssue(repo: RepoPath, number: string): Promise<void> {

@@ -67,6 +67,12 @@ export interface FilesCommit {
   readonly changes: readonly FileChange[];
 }
 
+/**
+ * Called by an ensure operation right before it sends a create, once any look-up found nothing:
+ * the journal records the send here, or throws to hold it back (scan/unanswered-creates.ts).
+ */
+export type BeforeSend = () => void;
+
 export interface PullRequestSpec {
   head: string;
   base: string;
@@ -113,13 +119,15 @@ export interface Forge {
   findIssue(repo: RepoPath, title: string): Promise<ForgeIssue | null>;
   /**
    * Finds the issue by its title first only when `mayExist` (an earlier attempt may have opened
-   * it) or after an answer was lost, so a first attempt costs one request.
+   * it) or after an answer was lost, so a first attempt costs one request. `beforeSend` runs
+   * right before the create is sent.
    */
   ensureIssue(
     repo: RepoPath,
     title: string,
     body: string,
     mayExist?: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<ForgeIssue & { outcome: EnsureOutcome }>;
   /** The pull request from `head` into `base` in any state, if any. */
   findPull(repo: RepoPath, head: string, base: string): Promise<ForgePull | null>;
@@ -128,6 +136,7 @@ export interface Forge {
     repo: RepoPath,
     spec: PullRequestSpec,
     mayExist?: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<ForgePull & { outcome: EnsureOutcome }>;
   /** Whether the pull request is still open, was merged, or was closed without merging. */
   pullState(repo: RepoPath, number: number): Promise<PullState>;
@@ -143,6 +152,7 @@ export interface Forge {
     number: number,
     body: string,
     mayExist: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<EnsureOutcome>;
   /** Comments on an issue unless this exact comment is there (as ensurePullComment). */
   ensureIssueComment(
@@ -150,6 +160,7 @@ export interface Forge {
     number: string,
     body: string,
     mayExist: boolean,
+    beforeSend?: BeforeSend,
   ): Promise<EnsureOutcome>;
   /** Closes an issue the service opened (closing a closed one changes nothing). */
   closeIssue(repo: RepoPath, number: string): Promise<void>;

@@ -46,6 +46,7 @@ import {
 import { editProposalSpec } from "./proposal/spec-edit.ts";
 import { TrackedSpec } from "./proposal/tracked-spec.ts";
 import type { BlobCache } from "./sources/blob-cache.ts";
+import { createOnce } from "./unanswered-creates.ts";
 
 /** "rolling": one open proposal per tracking that new commits join; "per-batch": one per scan. */
 export type ProposalMode = "rolling" | "per-batch";
@@ -68,6 +69,11 @@ export interface PublishDeps {
    * spec and carried patches are read by blob sha through it. Absent: read from the forge.
    */
   sourceCache?: BlobCache | null;
+  /**
+   * How long a create that got no answer may still land before it is sent again (default
+   * SETTLE_MS; scan/unanswered-creates.ts).
+   */
+  settleMs?: number;
 }
 
 /** Thrown between steps when the service is stopping; the run resumes on the next start. */
@@ -120,6 +126,7 @@ export function checkpoint(deps: PublishDeps): void {
 async function closeSuperseded(
   deps: PublishDeps,
   repo: RepoPath,
+  runId: number,
   oldId: number,
   successor: { pull: { number: number; url: string }; issue: { number: string } },
 ): Promise<void> {
@@ -127,21 +134,17 @@ async function closeSuperseded(
   if (!old) return;
   const why =
     "the spec on the tracked branch changed under it, so it could no longer merge cleanly";
-  await deps.forge.ensurePullComment(
-    repo,
-    old.pullNumber,
-    supersededComment(successor.pull.number, successor.pull.url, why),
-    true,
+  const pullComment = supersededComment(successor.pull.number, successor.pull.url, why);
+  await createOnce(deps, runId, `comment on !${old.pullNumber}`, (_, beforeSend) =>
+    deps.forge.ensurePullComment(repo, old.pullNumber, pullComment, true, beforeSend),
   );
   await deps.forge.closePull(repo, old.pullNumber);
-  await deps.forge.ensureIssueComment(
-    repo,
-    old.issueNumber,
-    supersededIssueComment(
-      { pull: successor.pull.number, pullUrl: successor.pull.url, issue: successor.issue.number },
-      why,
-    ),
-    true,
+  const issueComment = supersededIssueComment(
+    { pull: successor.pull.number, pullUrl: successor.pull.url, issue: successor.issue.number },
+    why,
+  );
+  await createOnce(deps, runId, `comment on #${old.issueNumber}`, (_, beforeSend) =>
+    deps.forge.ensureIssueComment(repo, old.issueNumber, issueComment, true, beforeSend),
   );
   await deps.forge.closeIssue(repo, old.issueNumber);
   deps.log.info("superseded proposal closed", {
@@ -200,11 +203,10 @@ async function publishSteps(
   if (!issue) {
     check();
     setStep(db, run.id, "issue");
-    const made = await forge.ensureIssue(
-      repo,
-      issueTitle(run.branch, run.timestamp),
-      issueBody(commits, run.notes),
-      mayExist("issue"),
+    const title = issueTitle(run.branch, run.timestamp);
+    const body = issueBody(commits, run.notes);
+    const made = await createOnce(deps, run.id, "issue", (pending, beforeSend) =>
+      forge.ensureIssue(repo, title, body, mayExist("issue") || pending, beforeSend),
     );
     recordIssue(db, run.id, made);
     log.info("issue ready", { issue: made.number, outcome: made.outcome });
@@ -215,15 +217,14 @@ async function publishSteps(
   if (!pull) {
     check();
     setStep(db, run.id, "pull");
-    const made = await forge.ensurePull(
-      repo,
-      {
-        head: run.workBranch,
-        base: run.branch,
-        title: pullTitle(run.timestamp),
-        body: pullBody(issue.number, run.applySummary),
-      },
-      mayExist("pull"),
+    const request = {
+      head: run.workBranch,
+      base: run.branch,
+      title: pullTitle(run.timestamp),
+      body: pullBody(issue.number, run.applySummary),
+    };
+    const made = await createOnce(deps, run.id, "pull request", (pending, beforeSend) =>
+      forge.ensurePull(repo, request, mayExist("pull") || pending, beforeSend),
     );
     recordPull(db, run.id, made);
     log.info("pull request ready", { pull: made.number, outcome: made.outcome });
@@ -233,7 +234,7 @@ async function publishSteps(
   if (run.supersedes !== null) {
     check();
     setStep(db, run.id, "supersede");
-    await closeSuperseded(deps, repo, run.supersedes, { pull, issue });
+    await closeSuperseded(deps, repo, run.id, run.supersedes, { pull, issue });
   }
 
   setStep(db, run.id, "finish");

@@ -17,6 +17,7 @@ import { type CommitFilter, compileFilters } from "./filters.ts";
 import { holdOf } from "./forge-holds.ts";
 import { executeRun, type PublishDeps, StoppingError } from "./publish.ts";
 import { runBackoffMs } from "./run-backoff.ts";
+import { SettlingError } from "./unanswered-creates.ts";
 import type { HeadResult, Upstream, UpstreamCommit, UpstreamRef } from "./upstream/types.ts";
 
 /** Largest number of upstream commits proposed in one branch/issue/pull request. */
@@ -243,6 +244,14 @@ export async function scanTracking(
       });
       return done("parked", describe(error));
     }
+    if (error instanceof SettlingError) {
+      // Parked until the settle period is over (the run's next attempt time); nothing is stuck.
+      log.info("publish run waits for an unanswered create", {
+        item: error.item,
+        until: new Date(error.until).toISOString(),
+      });
+      return { ...done("failed", describe(error)), retryAt: error.until };
+    }
     if (error instanceof DivergedError) {
       log.error("upstream history rewritten; nothing proposed", { error: describe(error) });
       return done("diverged", describe(error));
@@ -288,9 +297,14 @@ async function runWithJournal<T>(
     return result;
   } catch (error) {
     if (!(error instanceof StoppingError)) {
-      // A rate limit parks the whole forge instead; the run itself did nothing wrong.
+      // A rate limit parks the whole forge instead; the run itself did nothing wrong. A run
+      // waiting for an unanswered create to settle goes again when the settle period is over.
       const backoff =
-        error instanceof RateLimitedError ? undefined : (deps.runBackoff ?? runBackoffMs);
+        error instanceof RateLimitedError
+          ? undefined
+          : error instanceof SettlingError
+            ? () => error.until - Date.now()
+            : (deps.runBackoff ?? runBackoffMs);
       const run = recordAttemptFailure(db, runId, describe(error), backoff);
       if (run?.nextAttemptAt) {
         deps.log.info("publish run backs off", {

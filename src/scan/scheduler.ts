@@ -46,6 +46,8 @@ export interface ScannerOptions {
   applyChecker?: ApplyChecker | null;
   /** The package file cache (GIT_BASE_PATH/source-cache) runs read the spec and patches through. */
   sourceCache?: BlobCache | null;
+  /** How long a create without an answer may still land before it is sent again. */
+  settleMs?: number;
   /** Checks the tokens at start; an AuthFailedError turns the scanner off. */
   checkTokens?: () => Promise<void>;
   /** Milliseconds a stop waits for running publish steps. */
@@ -498,6 +500,7 @@ export class Scanner {
             proposals: this.options.proposals,
             applyChecker: this.options.applyChecker ?? null,
             sourceCache: this.options.sourceCache ?? null,
+            settleMs: this.options.settleMs,
             parkedUntil: (service) => this.parkedUntil(service),
             park: (error) => this.park(error),
             runBackoff: this.options.runBackoff ?? ((attempts) => this.runBackoff(attempts)),

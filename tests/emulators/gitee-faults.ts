@@ -18,6 +18,12 @@ export type GiteeFault =
   | { answer: Reply }
   /** Waits, then answers normally. */
   | { delayMs: number }
+  /**
+   * A slow server: holds the request without an answer (the client times out and gives up), then
+   * handles it `afterMs` after it arrived. A create then lands after the client's re-check found
+   * nothing — and after its re-send, unless the client waits long enough before sending again.
+   */
+  | { landsLate: { afterMs: number } }
   /** Closes the connection without an answer; nothing is done. */
   | { drop: true }
   /** Handles the request (the write happens), then answers with the failure instead. */
@@ -46,6 +52,7 @@ export function faultName(fault: GiteeFault): string {
   if ("html403" in fault) return "html403";
   if ("answer" in fault) return `answer:${fault.answer.status}`;
   if ("delayMs" in fault) return "delay";
+  if ("landsLate" in fault) return "landsLate";
   return "drop";
 }
 

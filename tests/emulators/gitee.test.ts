@@ -15,6 +15,8 @@ interface CallInit {
   /** Token for the Authorization header; null sends none. */
   token?: string | null;
   scheme?: "Bearer" | "token";
+  /** Gives up after this many milliseconds, as a client's timeout does. */
+  timeoutMs?: number;
 }
 
 function call(method: string, path: string, init: CallInit = {}): Promise<Response> {
@@ -28,7 +30,8 @@ function call(method: string, path: string, init: CallInit = {}): Promise<Respon
   } else if (init.form) {
     body = new URLSearchParams(init.form);
   }
-  return fetch(`${gitee.url}${path}`, { method, headers, body });
+  const signal = init.timeoutMs === undefined ? undefined : AbortSignal.timeout(init.timeoutMs);
+  return fetch(`${gitee.url}${path}`, { method, headers, body, signal });
 }
 
 async function json(response: Response): Promise<any> {
@@ -800,6 +803,30 @@ describe("faults", () => {
     const started = performance.now();
     expect((await call("GET", "/user")).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  test("landsLate: the client times out with nothing written, the write lands afterMs later", async () => {
+    const repo = freshRepo();
+    const [owner, name] = repo.split("/");
+    gitee.fault({ method: "POST", path: "/issues", times: 1 }, { landsLate: { afterMs: 400 } });
+    gitee.resetLog();
+    const sent = performance.now();
+    const attempt = call("POST", `/repos/${owner}/issues`, {
+      json: { repo: name, title: "late" },
+      timeoutMs: 100,
+    });
+    await expect(attempt).rejects.toThrow();
+    // What a client re-checking at once sees: nothing yet.
+    const listed = await call("GET", `/repos/${repo}/issues?state=all`);
+    expect(await json(listed)).toEqual([]);
+    expect(gitee.inFlight()).toBe(1);
+    while (gitee.inFlight() > 0) await Bun.sleep(20);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(390);
+    expect(gitee.repo(repo).issues.map((issue) => issue.title)).toEqual(["late"]);
+    expect(gitee.requests.find((record) => record.method === "POST")).toMatchObject({
+      fault: "landsLate",
+      status: 201,
+    });
   });
 
   test("drop closes the connection: fetch fails and nothing is written", async () => {

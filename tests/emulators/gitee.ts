@@ -414,6 +414,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
     if (fault) record.fault = faultName(fault);
     if (fault && "drop" in fault) return droppedResponse();
     if (fault && "delayMs" in fault) await Bun.sleep(fault.delayMs);
+    if (fault && "landsLate" in fault) await Bun.sleep(fault.landsLate.afterMs);
     const located = inBase && segments !== null;
     let answer =
       refusal(fault) ??

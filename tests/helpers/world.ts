@@ -126,6 +126,9 @@ export async function makeWorld(options: WorldOptions = {}) {
     },
     // Each scan resumes a failed run at once here; run-backoff.test.ts tests the real schedule.
     runBackoff: () => 0,
+    // Likewise a create that got no answer may be sent again at once; unanswered-create.test.ts
+    // and the fault matrix's "lands late" scenarios give it a settle period.
+    settleMs: 0,
   };
   afterAll(async () => {
     await github.stop();

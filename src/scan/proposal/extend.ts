@@ -32,6 +32,7 @@ import type { CheckedCommit } from "../apply-check.ts";
 import { makeTimestamp, workBranchName } from "../branch-name.ts";
 import { filesMessage, patchFileName, specMessage } from "../issue-body.ts";
 import { checkpoint, type PublishDeps } from "../publish.ts";
+import { createOnce } from "../unanswered-creates.ts";
 import { getsPatchFile, patchFileChanges } from "./commits.ts";
 import { ensureFiles } from "./files.ts";
 import { extensionComment, issueBody } from "./render.ts";
@@ -143,11 +144,19 @@ export async function extendSteps(
   checkpoint(deps);
   setStep(db, run.id, "comment");
   run = current();
-  const outcome = await forge.ensurePullComment(
-    repo,
-    proposal.pullNumber,
-    extensionComment(added, proposal.issueNumber, run.applySummary),
-    mayExist("comment"),
+  const comment = extensionComment(added, proposal.issueNumber, run.applySummary);
+  const outcome = await createOnce(
+    deps,
+    run.id,
+    `comment on !${proposal.pullNumber}`,
+    (pending, beforeSend) =>
+      forge.ensurePullComment(
+        repo,
+        proposal.pullNumber,
+        comment,
+        mayExist("comment") || pending,
+        beforeSend,
+      ),
   );
   log.info("pull request extended", { pull: proposal.pullNumber, added: added.length, outcome });
 
