@@ -7,14 +7,17 @@ import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase } from "../src/db/database.ts";
+import { overviewBatches } from "../src/db/overview-batches.ts";
 import {
   OVERVIEW_STATES,
   type OverviewPageQuery,
   overviewPage,
   overviewStateOf,
 } from "../src/db/overview-pages.ts";
-import { listOverview, recordScan } from "../src/db/status.ts";
+import { listOverview, type OverviewFilter, recordScan } from "../src/db/status.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
+import { success } from "../src/routes/envelope.ts";
+import { streamedSuccess } from "../src/routes/json-stream.ts";
 import { startEngineServer } from "./helpers/engine-server.ts";
 import { tempDir } from "./helpers/temp.ts";
 import { makeWorld } from "./helpers/world.ts";
@@ -187,4 +190,67 @@ describe("GET /tracking/status pages", () => {
       expect(JSON.stringify(body.data)).toContain(field);
     });
   }
+});
+
+describe("GET /tracking/status without a page is streamed", () => {
+  const filters: Array<[string, OverviewFilter]> = [
+    ["", {}],
+    ["?repo=src-openeuler%2Fzlib", { repo: "src-openeuler/zlib" }],
+    ["?branch=br-3", { branch: "br-3" }],
+    ["?failing=true", { failing: true }],
+    ["?repo=src-openeuler%2Fdelta&failing=1", { repo: "src-openeuler/delta", failing: true }],
+    ["?repo=nothing%2Fhere", { repo: "nothing/here" }],
+  ];
+  for (const [query, filter] of filters) {
+    test(`bytes equal the whole list built in memory: /tracking/status${query}`, async () => {
+      const response = await server.call(`/tracking/status${query}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/json;charset=utf-8");
+      const text = await response.text();
+      const { scanner } = JSON.parse(text).data;
+      const trackings = listOverview(engine.db, filter);
+      expect(text).toBe(JSON.stringify(success({ scanner, trackings })));
+    });
+  }
+
+  test("in batches of 7 the stream still has the same bytes", async () => {
+    const scanner = { scanning: false, note: 'a "quoted" \u0000 value' };
+    for (const [, filter] of filters) {
+      const streamed = streamedSuccess(overviewBatches(db, filter, 7), (trackings) => ({
+        scanner,
+        trackings,
+      }));
+      const whole = JSON.stringify(success({ scanner, trackings: listOverview(db, filter) }));
+      expect(await streamed.text()).toBe(whole);
+    }
+  });
+
+  test("overviewBatches lists exactly like listOverview, priority rows across batch edges", () => {
+    const whole = listOverview(db);
+    const priority = whole.filter((item) => overviewStateOf(item) === "failing" || item.openRun);
+    expect(priority.length).toBeGreaterThan(7);
+    for (const size of [1, 7, 100, TOTAL, TOTAL + 1]) {
+      const batches = [...overviewBatches(db, {}, size)];
+      expect(batches.flat()).toEqual(whole);
+      expect(batches.every((batch) => batch.length > 0 && batch.length <= size)).toBe(true);
+    }
+  });
+
+  test("a write between two batches: order of the start, values of the read, a deleted row left out", () => {
+    const other = openDatabase(join(tempDir(), "db.sqlite"));
+    seed(other);
+    const before = listOverview(other);
+    const batches = overviewBatches(other, {}, 50);
+    const first = batches.next().value ?? [];
+    const last = before.at(-1)!.tracking;
+    const gone = before.at(-2)!.tracking;
+    recordScan(other, last.repo, last.branch, { outcome: "failed", error: "late failure" });
+    other.run("DELETE FROM tracking WHERE repo = ? AND branch = ?", [gone.repo, gone.branch]);
+    const listed = [...first, ...[...batches].flat()];
+    expect(listed.map((item) => item.tracking)).toEqual(
+      before.map((item) => item.tracking).filter((t) => t !== gone),
+    );
+    expect(listed.at(-1)?.status.lastError).toBe("late failure");
+    other.close();
+  });
 });

@@ -286,8 +286,8 @@ function matchingIds(db: Database, rest: Where, priority: readonly KeyRow[]): nu
     .filter((rid) => !skip.has(rid));
 }
 
-/** Overview rows for these tracking row ids, in the order given. */
-function overviewsOf(db: Database, ids: readonly number[]): TrackingOverview[] {
+/** Overview rows for these tracking row ids, in the order given (a gone one is left out). */
+export function overviewsOf(db: Database, ids: readonly number[]): TrackingOverview[] {
   if (ids.length === 0) return [];
   const rows = db
     .query<OverviewRow & { rid: number }, number[]>(

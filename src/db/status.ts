@@ -217,19 +217,29 @@ export const OVERVIEW_SELECT = `SELECT t.version_control, t.scm_repo, t.scm_bran
 export const OVERVIEW_ORDER =
   "COALESCE(s.last_outcome IN ('failed', 'diverged'), 0) DESC, (o.id IS NOT NULL) DESC, t.repo, t.branch";
 
-/**
- * Every tracking (optionally filtered) with status, open run and newest finished run, failing
- * ones first. One query; for one page of many trackings see `overview-pages.ts`.
- */
-export function listOverview(
-  db: Database,
-  filter: { repo?: string; branch?: string; failing?: boolean } = {},
-): TrackingOverview[] {
-  const where = whereEquals(
+/** The unpaged overview's filters: exact repo and branch, only failing or open ones. */
+export interface OverviewFilter {
+  repo?: string;
+  branch?: string;
+  /** Only failing trackings and those with an open run. */
+  failing?: boolean;
+}
+
+/** The WHERE of the unpaged overview, on the tracking `t`, its status `s` and its open run `o`. */
+export function overviewWhere(filter: OverviewFilter) {
+  return whereEquals(
     { repo: filter.repo, branch: filter.branch },
     { repo: "t.repo", branch: "t.branch" },
     filter.failing ? ["(s.last_outcome IN ('failed', 'diverged') OR o.id IS NOT NULL)"] : [],
   );
+}
+
+/**
+ * Every tracking (optionally filtered) with status, open run and newest finished run, failing
+ * ones first. One query; for one page of many trackings see `overview-pages.ts`.
+ */
+export function listOverview(db: Database, filter: OverviewFilter = {}): TrackingOverview[] {
+  const where = overviewWhere(filter);
   return db
     .query<OverviewRow, Record<string, string | number>>(
       `${OVERVIEW_SELECT}${where.sql} ORDER BY ${OVERVIEW_ORDER}`,

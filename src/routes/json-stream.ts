@@ -1,23 +1,34 @@
 /**
- * A success envelope whose `data` array is streamed: the bytes are exactly those of
- * `JSON.stringify(success(rows))`, but only one batch of rows is serialised at a time, so many
- * clients reading a 40 MB listing at once cost a few hundred kilobytes each instead of the whole
- * answer each.
+ * A success envelope with one streamed array: the bytes are exactly those of
+ * `JSON.stringify(success(data))`, but only one batch of the array's rows is serialised at a
+ * time, so many clients reading a 40 MB listing at once cost a few hundred kilobytes each instead
+ * of the whole answer each.
  */
 import { success } from "./envelope.ts";
 
 const encoder = new TextEncoder();
+const ROWS = "\u0000rows\u0000";
 
-/** The envelope split around its `data` value: `{"code":…,"msg":…,"data":` and `}`. */
-function envelopeParts(): [string, string] {
-  const marker = '"\u0000data\u0000"';
-  const whole = JSON.stringify(success(null)).replace('"data":null', `"data":${marker}`);
+/**
+ * The envelope split around the streamed array: `{"code":…,"msg":…,"data":` and `}` when the
+ * array is `data` itself, `…"data":{"scanner":…,"trackings":` and `}}` when it sits inside.
+ */
+function envelopeParts(data: (rows: string) => unknown): [string, string] {
+  const whole = JSON.stringify(success(data(ROWS)));
+  const marker = JSON.stringify(ROWS);
   const at = whole.indexOf(marker);
   return [whole.slice(0, at), whole.slice(at + marker.length)];
 }
 
-export function streamedSuccess(batches: Iterator<readonly unknown[]>): Response {
-  const [head, tail] = envelopeParts();
+/**
+ * `batches` as the answer's `data`, or placed inside it by `data` (which gets a stand-in for the
+ * array and returns the value of `data`, e.g. `(rows) => ({ scanner, trackings: rows })`).
+ */
+export function streamedSuccess(
+  batches: Iterator<readonly unknown[]>,
+  data: (rows: string) => unknown = (rows) => rows,
+): Response {
+  const [head, tail] = envelopeParts(data);
   let first = true;
   let started = false;
   const body = new ReadableStream<Uint8Array>({

@@ -5,8 +5,8 @@
  */
 import type { Database } from "bun:sqlite";
 import { Elysia, t } from "elysia";
+import { overviewBatches } from "../db/overview-batches.ts";
 import { OVERVIEW_STATES, overviewPage } from "../db/overview-pages.ts";
-import { listOverview } from "../db/status.ts";
 import { listTrackings } from "../db/trackings.ts";
 import { ServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -17,6 +17,7 @@ import { MAX_FIELD_LENGTH } from "../tracking-rules.ts";
 import { authPlugin } from "./auth.ts";
 import type { Authenticator } from "./authenticator.ts";
 import { badParameters, envelope, ResponseCode, serviceFailure, success } from "./envelope.ts";
+import { streamedSuccess } from "./json-stream.ts";
 
 /** Rows of one `/tracking/status` page unless `per_page` says otherwise, and its ceiling. */
 export const STATUS_PAGE_SIZE = 100;
@@ -57,10 +58,13 @@ export function scanRoutes({ db, auth, log, scanner, planDeps }: ScanRoutesDeps)
           query.state !== undefined ||
           query.search !== undefined;
         if (!paged) {
-          return success({
-            scanner: scanner.state(),
-            trackings: listOverview(db, { repo: query.repo, branch: query.branch, failing }),
-          });
+          // Streamed a batch at a time: the same bytes as the whole list built in memory.
+          const filter = { repo: query.repo, branch: query.branch, failing };
+          const state = scanner.state();
+          return streamedSuccess(overviewBatches(db, filter), (trackings) => ({
+            scanner: state,
+            trackings,
+          }));
         }
         const page = query.page ?? 1;
         const perPage = query.per_page ?? STATUS_PAGE_SIZE;
