@@ -162,6 +162,25 @@ export function resetPeakRss(pid: number): boolean {
 
 export const mb = (kb: number) => kb / 1024;
 
+/**
+ * Samples the process's RSS every `everyMs` until `stop()`, which returns the samples (kB, with
+ * their milliseconds since the start): where in a long scan the memory goes, not only its peak.
+ */
+export function sampleRss(pid: number, everyMs = 500): { stop(): Array<[number, number]> } {
+  const started = performance.now();
+  const samples: Array<[number, number]> = [];
+  const take = () => samples.push([performance.now() - started, procStatusKb(pid, "VmRSS")]);
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
 const IDENTITY = {
   GIT_AUTHOR_NAME: "Bench Author",
   GIT_AUTHOR_EMAIL: "bench@example.com",

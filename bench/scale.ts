@@ -7,10 +7,14 @@
  *   first start runs every migration; then a second start of the migrated file;
  * - the boot scan and a later idle scan (nothing changed): rate-limited requests per 50
  *   trackings, wall time, RSS idle and peak (scan memory per tracking);
+ * - right after the idle scan, a scan where 1 % of the trackings changed (5 new commits each,
+ *   each proposed to the Gitee emulator exactly once), in a new rate-limit hour of the GitHub
+ *   emulator as at the recommended SCAN_DB_INTERVAL (see changedScan): wall time, rate-limited
+ *   GitHub requests per changed tracking, Gitee requests per proposal, RSS (memory per tracking)
+ *   while an operator reads the whole `/tracking/status` once a minute;
  * - `GET /tracking` of all rows: time and peak RSS with 1 and with 8 concurrent readers;
  * - `GET /tracking/status` and the status page at that size: one page, deep and filtered;
  * - `patch-tracking-cli query` of all rows; the database file size;
- * - a scan where 1 % of the trackings changed (5 new commits each, proposed to Gitee);
  * - git upstreams: `--git N` distinct URLs on one smart-HTTP host, idle-scanned.
  *
  * The binary is `dist/patch-tracking` (`npm run build`), or `--binary PATH` (e.g. a build of an
@@ -53,6 +57,7 @@ import {
   report,
   resetPeakRss,
   type ScanSummary,
+  sampleRss,
   seedOriginalDatabase,
   startServer,
   table,
@@ -65,13 +70,15 @@ const GIT_URLS = Number(flagValue("--git") ?? (quick ? 1000 : 10_000));
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
 const CHANGE_EVERY = Number(flagValue("--changed-every") ?? 100);
 const WITH_CHANGED = !process.argv.includes("--no-changed");
-/** Only start-up and the scans: skips the readers, the status views and the CLI. */
+/** Only start-up and the scans (idle, changed): skips the readers, the status views and the CLI. */
 const SCAN_ONLY = process.argv.includes("--scan-only");
 const START_ONLY = process.argv.includes("--start-only");
 const STARTS = Math.max(1, Number(flagValue("--starts") ?? 1));
 const READERS = 8;
 const NEW_COMMITS = 5;
 const SCAN_TIMEOUT_MS = 30 * 60_000;
+/** How often the changed scan's watching operator reads the whole status list. */
+const STATUS_EVERY_MS = 60_000;
 
 function binaryPath(): string {
   const given = flagValue("--binary");
@@ -140,6 +147,71 @@ async function timeGet(server: RunningServer, path: string, runs = 5) {
     ok &&= code === "2001";
   }
   return { ms: median(times), bytes, ok, code };
+}
+
+/**
+ * The scan where `changed` trackings (every CHANGE_EVERY-th) got NEW_COMMITS commits each, all to
+ * be proposed to the Gitee emulator exactly once. It starts in a new rate-limit hour of the GitHub
+ * emulator: the boot and idle scans before it spent two scans' worth of GraphQL points within the
+ * same emulated hour, which an operator at the interval the README recommends at this size
+ * (SCAN_DB_INTERVAL ≥ 30 min) never does; the limits themselves are unchanged.
+ */
+async function changedScan(server: RunningServer, idleKb: number, idleLimited: number) {
+  await addCommits(moving, NEW_COMMITS, "new upstream work");
+  github.forgetHeads();
+  github.newRateLimitWindow();
+  github.resetLog();
+  gitee.resetLog();
+  await Bun.sleep(1000);
+  const beforeKb = procStatusKb(server.pid, "VmRSS");
+  resetPeakRss(server.pid);
+  const loadBefore = loadAverage();
+  const cpuBefore = procCpuSeconds(server.pid);
+  const rss = sampleRss(server.pid, 1000);
+  // An operator watching the scan: the whole status list (`patch-tracking-cli status`) each minute.
+  const statusReads: number[] = [];
+  const watcher = setInterval(() => {
+    void drain(`${server.url}/tracking/status`).then((read) => statusReads.push(read.ms));
+  }, STATUS_EVERY_MS);
+  const scan = await triggerScan(server, SCAN_TIMEOUT_MS);
+  clearInterval(watcher);
+  const samples = rss.stop();
+  const cpu = procCpuSeconds(server.pid) - cpuBefore;
+  const peakKb = procStatusKb(server.pid, "VmHWM");
+  const requests = scanRequests();
+  // The GraphQL head queries are those of any scan (the idle scan's count); the rest is theirs.
+  const perChanged = (requests.limited - idleLimited) / changed;
+  const giteeRequests = gitee.requests.filter((r) => !isTokenCheck(r.path)).length;
+  // Exactly once: one issue and one pull request in every changed package, holding every commit.
+  let once = 0;
+  let twice = 0;
+  for (let i = 0; i < ROWS; i += CHANGE_EVERY) {
+    const { pulls, issues } = gitee.repo(`src-openeuler/c${i}`);
+    if (pulls.length === 1 && issues.length === 1) once++;
+    else if (pulls.length > 1 || issues.length > 1) twice++;
+  }
+  const proposed = scan.outcomes.proposed ?? 0;
+  const kbPerTracking = (peakKb - idleKb) / ROWS;
+  const quarter = (q: number) =>
+    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  const profile = [0.25, 0.5, 0.75]
+    .map((q) => `${fmt(mb(quarter(q)?.[1] ?? Number.NaN), 0)}`)
+    .join(" / ");
+  log(
+    `changed scan ${fmt(wallS(scan), 1)} s, ${proposed} proposed, server CPU ${fmt(cpu, 1)} s, RSS ${fmt(mb(beforeKb), 0)} → peak ${fmt(mb(peakKb), 0)} MB (at ¼ / ½ / ¾ of the scan: ${profile} MB), load ${loadBefore} → ${loadAverage()}`,
+  );
+  rows.push({
+    name: `scale ${k(ROWS)} scan with ${changed} changed (${fmt(100 / CHANGE_EVERY, 1)} %)`,
+    target: `all ${changed} proposed once; ≤ 3 rate-limited per changed`,
+    measured: `${proposed} proposed, ${once} packages with one issue and one pull request, ${twice} with more; ${fmt(perChanged, 2)} rate-limited per changed; ${fmt(wallS(scan), 1)} s (server CPU ${fmt(cpu, 1)} s; load ${loadBefore} → ${loadAverage()}); ${giteeRequests} Gitee requests (${fmt(giteeRequests / changed, 1)} per proposal); new GitHub rate-limit hour at its start`,
+    pass: proposed === changed && once === changed && twice === 0 && perChanged <= 3,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} scan with ${changed} changed: memory per tracking`,
+    target: "≤ 1 KB",
+    measured: `${fmt(kbPerTracking, 2)} KB (peak ${fmt(mb(peakKb), 0)} − idle ${fmt(mb(idleKb), 0)} MB over ${k(ROWS)}; RSS at its start ${fmt(mb(beforeKb), 0)} MB; with ${statusReads.length} reads of the whole /tracking/status during it, median ${fmt(median(statusReads) / 1000, 1)} s)`,
+    pass: kbPerTracking <= 1,
+  });
 }
 
 class ScanOnly extends Error {}
@@ -285,6 +357,8 @@ try {
     pass: scanKbPerTracking <= 1,
   });
 
+  if (changed > 0) await changedScan(server, idleKb, idleRequests.limited);
+
   if (SCAN_ONLY) throw new ScanOnly();
   // GET /tracking of all rows, one reader then eight at once.
   await Bun.sleep(1000);
@@ -329,12 +403,17 @@ try {
     ["/tracking/status all rows (unpaged)", "/tracking/status", false],
   ];
   for (const [label, path, judged] of views) {
+    resetPeakRss(server.pid);
     const result = await timeGet(server, path, judged ? 5 : 2);
+    // The unpaged list is built whole: its memory stays with the process afterwards.
+    const memory = judged
+      ? ""
+      : `, peak RSS ${fmt(mb(procStatusKb(server.pid, "VmHWM")), 0)} MB, ${fmt(mb(procStatusKb(server.pid, "VmRSS")), 0)} MB after`;
     rows.push({
       name: `scale ${k(ROWS)} ${label}`,
       target: judged ? "< 100 ms" : "",
       measured: result.ok
-        ? `${fmt(result.ms, 1)} ms, ${fmt(result.bytes / 1024, 0)} KiB (load ${loadAverage()})`
+        ? `${fmt(result.ms, 1)} ms, ${fmt(result.bytes / 1024, 0)} KiB${memory} (load ${loadAverage()})`
         : `not answered (code ${result.code || "?"}, older build?)`,
       pass: judged ? result.ok && result.ms < 100 : null,
     });
@@ -366,24 +445,6 @@ try {
     measured: `${fmt(size(dbPath) / 2 ** 20, 1)} MiB (+ WAL ${fmt(size(`${dbPath}-wal`) / 2 ** 20, 1)} MiB)`,
     pass: null,
   });
-
-  if (changed > 0) {
-    await addCommits(moving, NEW_COMMITS, "new upstream work");
-    github.forgetHeads();
-    github.resetLog();
-    gitee.resetLog();
-    resetPeakRss(server.pid);
-    const scan = await triggerScan(server, SCAN_TIMEOUT_MS);
-    const requests = scanRequests();
-    const perChanged = (requests.limited - idleRequests.limited) / changed;
-    const giteeRequests = gitee.requests.filter((r) => !isTokenCheck(r.path)).length;
-    rows.push({
-      name: `scale ${k(ROWS)} scan with ${changed} changed (1 %)`,
-      target: "≤ 3 rate-limited per changed",
-      measured: `${fmt(perChanged, 2)} per changed, ${fmt(wallS(scan), 1)} s, ${giteeRequests} Gitee requests (${fmt(giteeRequests / changed, 1)} per proposal), peak RSS ${fmt(mb(procStatusKb(server.pid, "VmHWM")), 0)} MB, proposed ${scan.outcomes.proposed ?? 0}`,
-      pass: perChanged <= 3 && scan.outcomes.proposed === changed,
-    });
-  }
 } catch (error) {
   if (!(error instanceof ScanOnly)) throw error;
 } finally {

@@ -324,6 +324,20 @@ describe("faults and limits", () => {
     }
   });
 
+  test("a new rate-limit window fills every quota again, with a reset an hour away", async () => {
+    emulator.setRateLimit({ remaining: 0, resetAt: Date.now() + 900_000 });
+    emulator.newRateLimitWindow();
+    const before = Date.now();
+    const response = await get("/repos/octo/demo/branches/main");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-ratelimit-remaining")).toBe("4999");
+    expect(response.headers.get("x-ratelimit-used")).toBe("1");
+    const reset = Number(response.headers.get("x-ratelimit-reset")) * 1000;
+    expect(reset).toBeGreaterThan(before + 3_590_000);
+    const graphqlAnswer = await graphql("query { rateLimit { remaining } }");
+    expect(graphqlAnswer.headers.get("x-ratelimit-remaining")).toBe("4999");
+  });
+
   test("faults apply to matching requests the given number of times", async () => {
     emulator.fault({ path: "/branches/", times: 1 }, { kind: "5xx", status: 503 });
     emulator.fault({ path: "/user", times: 1 }, { kind: "secondary-rate-limit", retryAfter: 7 });

@@ -89,6 +89,11 @@ export interface GithubEmulator {
   addRepo(name: string, dir: string): void;
   /** Sets the quota of one resource (both when absent); `resetAt` in epoch milliseconds. */
   setRateLimit(state: { remaining: number; resetAt?: number; resource?: Resource }): void;
+  /**
+   * Ends the current rate-limit hour: every quota is full again (same limit), resetting an hour
+   * from now, as for a client whose next scan comes after GitHub's reset.
+   */
+  newRateLimitWindow(): void;
   fault(matcher: FaultMatcher, fault: FaultKind | Fault): void;
   clearFaults(): void;
   /** Renames the git branch; requests for the old name then get a 301 to the new one. */
@@ -352,6 +357,9 @@ export function startGithubEmulator(options: GithubEmulatorOptions = {}): Github
         state.remaining = remaining;
         if (resetAt !== undefined) state.resetAt = resetAt;
       }
+    },
+    newRateLimitWindow() {
+      for (const state of Object.values(quotas)) state.resetAt = Date.now();
     },
     fault(matcher, fault) {
       faults.push({ matcher, fault: faultSpec(fault), left: matcher.times ?? Infinity });
