@@ -128,14 +128,19 @@ export function procStatusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
-/** CPU seconds (user + system) the process has used so far; NaN when it cannot be read. */
-export function procCpuSeconds(pid: number): number {
+/**
+ * CPU seconds (user + system) the process has used so far, or with `children` those of its
+ * finished child processes (e.g. the emulators' git commands); NaN when it cannot be read.
+ */
+export function procCpuSeconds(pid: number, children = false): number {
   try {
     // Fields after the command name (which may hold spaces) start at "state"; utime and stime
-    // are the 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    // are the 14th and 15th fields overall, cutime and cstime the 16th and 17th, in clock ticks
+    // (100 per second on Linux).
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const at = children ? 13 : 11;
+    return (Number(fields[at]) + Number(fields[at + 1])) / 100;
   } catch {
     return Number.NaN;
   }
