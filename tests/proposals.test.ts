@@ -199,6 +199,8 @@ describe(`rolling proposals (the default; ${mode.name})`, () => {
 
     const repo = repoOf("merged");
     expect(repo.pulls.map((pull) => pull.state)).toEqual(["merged", "open"]);
+    // The merged proposal's issue is closed (merged-faults.test.ts has the details).
+    expect(repo.issues.map((issue) => issue.state)).toEqual(["closed", "open"]);
     const fresh = repo.pulls[1]!;
     const spec = repo.branches[fresh.head]!.files["merged.spec"]!.text;
     // Built on the merged spec: the merged patch stays, the new one follows, Release once more.

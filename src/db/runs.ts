@@ -21,8 +21,10 @@ export type RunStep =
   | "issue"
   | "pull"
   | "finish"
-  // extend runs: check the proposal is still open, then comment on its pull request
+  // extend runs: check the proposal is still open (or close the issue of a merged one), then
+  // comment on its pull request
   | "target"
+  | "merged"
   | "comment"
   // a new proposal replacing an open one: close the old pull request
   | "supersede";

@@ -11,18 +11,20 @@
 import { ConflictError, NotFoundError, RejectedError, TransientError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { encodePath, errorText, GiteeHttp, type GiteeHttpOptions } from "./gitee-http.ts";
-import type {
-  BeforeSend,
-  EnsureOutcome,
-  FilesCommit,
-  Forge,
-  ForgeEntry,
-  ForgeFile,
-  ForgeIssue,
-  ForgePull,
-  PullRequestSpec,
-  PullState,
-  RepoPath,
+import {
+  type BeforeSend,
+  type EnsureOutcome,
+  type FilesCommit,
+  type Forge,
+  type ForgeEntry,
+  type ForgeFile,
+  type ForgeIssue,
+  type ForgePull,
+  ISSUE_STATES,
+  type IssueState,
+  type PullRequestSpec,
+  type PullState,
+  type RepoPath,
 } from "./types.ts";
 
 interface ContentObject {
@@ -405,6 +407,17 @@ export class GiteeForge implements Forge {
     if (data.state === "open") return "open";
     if (data.state === "closed") return "closed";
     throw new TransientError("gitee", `pull request ${number}: unexpected state ${data.state}`);
+  }
+
+  async issueState(repo: RepoPath, number: string): Promise<IssueState> {
+    const { data } = await this.http.request<{ state?: string }>(
+      "GET",
+      `${repoApi(repo)}/issues/${encodeURIComponent(number)}`,
+    );
+    const state = ISSUE_STATES.find((known) => known === data?.state);
+    if (!state)
+      throw new TransientError("gitee", `issue ${number}: unexpected state ${data?.state}`);
+    return state;
   }
 
   async updateIssue(repo: RepoPath, number: string, body: string): Promise<void> {

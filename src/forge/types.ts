@@ -35,6 +35,10 @@ export type EnsureOutcome = "created" | "existed" | "updated";
 /** A pull request is open, merged, or closed without merging. */
 export type PullState = "open" | "merged" | "closed";
 
+/** Gitee's issue states (forge-apis §1.9): "progressing" is still open, "rejected" is closed. */
+export const ISSUE_STATES = ["open", "progressing", "closed", "rejected"] as const;
+export type IssueState = (typeof ISSUE_STATES)[number];
+
 /** A file directly in a folder of a branch, with its git blob sha. */
 export interface ForgeEntry {
   readonly path: string;
@@ -140,6 +144,8 @@ export interface Forge {
   ): Promise<ForgePull & { outcome: EnsureOutcome }>;
   /** Whether the pull request is still open, was merged, or was closed without merging. */
   pullState(repo: RepoPath, number: number): Promise<PullState>;
+  /** The state of an issue. */
+  issueState(repo: RepoPath, number: string): Promise<IssueState>;
   /** Sets the body of an issue the service opened (a full replacement: repeating it is safe). */
   updateIssue(repo: RepoPath, number: string, body: string): Promise<void>;
   /**

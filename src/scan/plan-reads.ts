@@ -136,6 +136,7 @@ export function readThrough(
     readBlob: (repo: RepoPath, sha: string) => blobs.get(sha) ?? throughCache(repo, sha),
     findIssue: (repo: RepoPath, title: string) => forge.findIssue(repo, title),
     findPull: (repo: RepoPath, head: string, base: string) => forge.findPull(repo, head, base),
+    issueState: (repo: RepoPath, number: string) => forge.issueState(repo, number),
     pullState: (repo: RepoPath, number: number) =>
       // Asked once (the apply check and the proposal's fate both need it).
       remembered(pullStates, JSON.stringify([repo.owner, repo.name, number]), () =>

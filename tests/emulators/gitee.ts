@@ -152,8 +152,12 @@ export interface GiteeEmulator {
   ): IssueRecord;
   setIssueState(repo: string, number: string, state: IssueState): void;
   setPullState(repo: string, number: number, state: PullState): void;
-  /** Merges a pull request as a maintainer would: the base branch takes the head's files. */
-  mergePull(repo: string, number: number): void;
+  /**
+   * Merges a pull request as a maintainer would: the base branch takes the head's files. With
+   * `closeRelatedIssues` (Gitee's `close_related_issue` merge option, forge-apis §1.10) the
+   * issues its body mentions as `#<number>` are closed too.
+   */
+  mergePull(repo: string, number: number, options?: { closeRelatedIssues?: boolean }): void;
   repo(path: string): RepoSnapshot;
   /** Arms a fault for matching requests (first armed match wins). */
   fault(matcher: FaultMatcher, fault: GiteeFault): void;
@@ -516,7 +520,7 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
       if (!pull) throw new Error(`${repoPath} has no pull request ${number}`);
       Object.assign(pull, { state, updatedAt: Date.now() });
     },
-    mergePull(repoPath, number) {
+    mergePull(repoPath, number, mergeOptions) {
       const repo = requireRepo(store, repoPath);
       const pull = repo.pulls.find((item) => item.number === number);
       if (!pull) throw new Error(`${repoPath} has no pull request ${number}`);
@@ -527,6 +531,13 @@ export function startGiteeEmulator(options: GiteeEmulatorOptions = {}): GiteeEmu
         for (const [path, bytes] of head.files) files.set(path, bytes);
       });
       Object.assign(pull, { state: "merged", updatedAt: Date.now() });
+      if (mergeOptions?.closeRelatedIssues) {
+        const mentioned = new Set([...pull.body.matchAll(/#([A-Za-z0-9]+)/g)].map((m) => m[1]));
+        for (const issue of repo.issues) {
+          if (mentioned.has(issue.number))
+            Object.assign(issue, { state: "closed", updatedAt: Date.now() });
+        }
+      }
     },
     repo: (path) => snapshot(requireRepo(store, path)),
     fault(matcher, fault) {

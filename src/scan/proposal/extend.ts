@@ -7,7 +7,8 @@
  * Journaled like a publish run, each step an ensure, so a retry after a crash or a lost answer
  * repeats nothing. When the proposal can take no more commits — its pull request was merged or
  * closed, or the tracked branch's spec changed under it — the run is turned into one that opens a
- * new proposal (replacing the open one in the last case) and the caller publishes that.
+ * new proposal (replacing the open one in the last case) and the caller publishes that; a merged
+ * proposal's issue is closed first (proposal/merged.ts).
  */
 import type { Database } from "bun:sqlite";
 import { endProposal, getProposal, type Proposal } from "../../db/proposals.ts";
@@ -35,6 +36,7 @@ import { checkpoint, type PublishDeps } from "../publish.ts";
 import { createOnce } from "../unanswered-creates.ts";
 import { getsPatchFile, patchFileChanges } from "./commits.ts";
 import { ensureFiles } from "./files.ts";
+import { closeMergedIssue } from "./merged.ts";
 import { extensionComment, issueBody } from "./render.ts";
 import { editProposalSpec } from "./spec-edit.ts";
 import type { TrackedSpec } from "./tracked-spec.ts";
@@ -46,6 +48,7 @@ import type { TrackedSpec } from "./tracked-spec.ts";
  */
 const EXTEND_RUN_ORDER: Partial<Record<RunStep, number>> = {
   target: 0,
+  merged: 0,
   patches: 1,
   spec: 1,
   files: 1,
@@ -75,6 +78,7 @@ export async function extendSteps(
   const log = deps.log.child({ run: run.id, tracking: `${run.repo}:${run.branch}` });
   // A step this pipeline does not know is taken as "may have been sent": read back first.
   const resumedAt = EXTEND_RUN_ORDER[run.step] ?? 1;
+  const resumedStep = run.step;
   const mayExist = (step: RunStep) => resumedAt >= (EXTEND_RUN_ORDER[step] ?? 0);
   const proposal = run.proposalId === null ? null : getProposal(db, run.proposalId);
   const fresh = () => {
@@ -92,6 +96,13 @@ export async function extendSteps(
   setStep(db, run.id, "target");
   const state = await forge.pullState(repo, proposal.pullNumber);
   if (state !== "open") {
+    if (state === "merged") {
+      // Its issue is closed first, so a crash before the proposal is recorded as ended repeats
+      // this step instead of skipping it.
+      setStep(db, run.id, "merged");
+      const issue = await closeMergedIssue(deps, repo, run.id, proposal, resumedStep === "merged");
+      log.info("merged proposal's issue", { issue: proposal.issueNumber, outcome: issue });
+    }
     endProposal(db, proposal.id, state === "merged" ? "merged" : "declined");
     log.info("proposal ended; the new commits open a new one", {
       pull: proposal.pullNumber,

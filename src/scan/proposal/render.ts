@@ -127,3 +127,11 @@ export function supersededIssueComment(
 ): string {
   return `[patch tracking] superseded by #${successor.issue} and its pull request !${successor.pull} (${successor.pullUrl}): ${why}. Every commit listed here is in the new pull request.`;
 }
+
+/**
+ * The comment that closes the issue of a proposal whose pull request a maintainer merged. It names
+ * the pull request, so a retry can tell whether it was posted.
+ */
+export function mergedIssueComment(pull: number, pullUrl: string): string {
+  return `[patch tracking] !${pull} (${pullUrl}) was merged: the patches of every commit listed here are on the tracked branch now. Later upstream commits open a new proposal.`;
+}
