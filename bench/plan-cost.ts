@@ -14,16 +14,27 @@
  * Baseline, computed: the original service's pattern — 2 rate-limited requests per tracking plus
  * 2 per new commit — which a per-tracking dry run would also cost.
  *
- * Usage: `bun bench/plan-cost.ts [--quick] [--latency MS] [--sizes 1000,10000]`
+ * Memory: the server's peak RSS during each plan (reset before it). `--binary PATH` measures a
+ * compiled service (default: `bun src/main.ts` of this checkout) and `--baseline-binary PATH` a
+ * build of an earlier commit in the same run, for before/after figures. `--fleet-rows N` adds an
+ * idle fleet of N GitHub trackings read whole by `patch-tracking-cli plan --all --json` (the CLI
+ * beside the binary): wall, server peak RSS and CLI peak RSS. `--baseline-pages P` reads only the
+ * first P pages of it from the baseline (a build that lists every tracking per page takes long at
+ * 200,000; its peak is reached on the first page).
+ *
+ * Usage: `bun bench/plan-cost.ts [--quick] [--latency MS] [--sizes 1000,10000] [--binary PATH]
+ *   [--baseline-binary PATH] [--fleet-rows 200000] [--fleet-latency MS] [--baseline-pages P]`
  */
-import { join } from "node:path";
-import { gzipSync } from "bun";
+import { Database } from "bun:sqlite";
+import { copyFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { gzipSync, spawn } from "bun";
 import { FLEET_PAGE } from "../cli/commands/fleet-plan.ts";
 import { gitBytes } from "../src/git.ts";
 import type { FleetPlan } from "../src/scan/fleet-plan.ts";
 import { startGiteeEmulator } from "../tests/emulators/gitee.ts";
 import { startGithubEmulator } from "../tests/emulators/github.ts";
-import { TEST_GITHUB_TOKEN } from "../tests/helpers/settings.ts";
+import { TEST_GITHUB_TOKEN, TEST_PASSWORD } from "../tests/helpers/settings.ts";
 import { tempDir } from "../tests/helpers/temp.ts";
 import {
   addCommits,
@@ -32,22 +43,57 @@ import {
   fmt,
   isTokenCheck,
   k,
+  loadAverage,
   log,
   makeRepo,
+  mb,
   packageSpec,
+  procStatusKb,
   quick,
   type ResultRow,
+  ROOT,
   report,
+  resetPeakRss,
   seedDatabase,
   sizesFlag,
   startServer,
   table,
+  waitForScan,
 } from "./lib.ts";
 
 const LATENCY_MS = Number(flagValue("--latency") ?? 50);
 const SIZES = sizesFlag("--sizes", quick ? "1000" : "1000,10000");
 const CHANGE_EVERY = 100;
 const NEW_COMMITS = 5;
+const FLEET_ROWS = Number(flagValue("--fleet-rows") ?? 0);
+const FLEET_LATENCY_MS = Number(flagValue("--fleet-latency") ?? LATENCY_MS);
+const BASELINE_PAGES = Number(flagValue("--baseline-pages") ?? 0);
+const SCAN_TIMEOUT_MS = 30 * 60_000;
+
+/** A service build to measure: how to start it, and its CLI. */
+interface Build {
+  label: string;
+  /** Absent: `bun src/main.ts` of this checkout. */
+  server?: string[];
+  cli: string[];
+}
+
+function buildOf(label: string, binary: string): Build {
+  if (!existsSync(binary)) throw new Error(`${binary}: no such file`);
+  return { label, server: [binary], cli: [join(dirname(binary), "patch-tracking-cli")] };
+}
+
+const given = flagValue("--binary");
+const baselineBinary = flagValue("--baseline-binary");
+const BUILDS: Build[] = [
+  ...(baselineBinary ? [buildOf("baseline", baselineBinary)] : []),
+  given
+    ? buildOf("this", given)
+    : {
+        label: "this (source)",
+        cli: [process.execPath, join(ROOT, "cli", "patch-tracking-cli.ts")],
+      },
+];
 
 interface PlanMeasure {
   wallMs: number;
@@ -62,6 +108,8 @@ interface PlanMeasure {
   proposals: number;
   /** Commits the apply check found applying (it ran on the archive). */
   applying: number;
+  /** The server's peak RSS during the plan (KiB). */
+  peakKb: number;
 }
 
 /** A patch the package already carries: it adds a file of its own to the sources. */
@@ -78,8 +126,11 @@ new file mode 100644
 `;
 }
 
-async function measureSet(size: number): Promise<{ first: PlanMeasure; again: PlanMeasure }> {
-  log(`plan: ${size} github trackings, latency ${LATENCY_MS} ms`);
+async function measureSet(
+  size: number,
+  build: Build,
+): Promise<{ first: PlanMeasure; again: PlanMeasure }> {
+  log(`plan: ${size} github trackings, latency ${LATENCY_MS} ms, ${build.label}`);
   const dir = tempDir("pt-bench-plan-");
   const steady = join(dir, "steady");
   const moving = join(dir, "moving");
@@ -121,10 +172,11 @@ async function measureSet(size: number): Promise<{ first: PlanMeasure; again: Pl
     });
   }
   await seedDatabase(join(dir, "db.sqlite"), rows);
-  const server = await startServer(dir, {
-    GITHUB_API_URL: `"${github.url}"`,
-    GITEE_API_URL: `"${gitee.url}"`,
-  });
+  const server = await startServer(
+    dir,
+    { GITHUB_API_URL: `"${github.url}"`, GITEE_API_URL: `"${gitee.url}"` },
+    build.server,
+  );
   // The service's start-up scan (of an unchanged set) would mix its requests in: wait for it.
   for (;;) {
     const body = (await (await server.call("/tracking/status?repo=bench%2Fnone")).json()) as {
@@ -139,6 +191,7 @@ async function measureSet(size: number): Promise<{ first: PlanMeasure; again: Pl
   const readPlan = async (): Promise<PlanMeasure> => {
     github.resetLog();
     gitee.resetLog();
+    resetPeakRss(server.pid);
     const started = performance.now();
     let offset = 0;
     let total = Number.POSITIVE_INFINITY;
@@ -174,6 +227,7 @@ async function measureSet(size: number): Promise<{ first: PlanMeasure; again: Pl
       commits,
       proposals,
       applying,
+      peakKb: procStatusKb(server.pid, "VmHWM"),
     };
   };
   try {
@@ -184,6 +238,100 @@ async function measureSet(size: number): Promise<{ first: PlanMeasure; again: Pl
     await server.stop();
     await github.stop();
     await gitee.stop();
+  }
+}
+
+interface FleetMeasure {
+  wallMs: number;
+  pages: number;
+  /** Trackings planned (all of them, or those of the pages read). */
+  planned: number;
+  idleKb: number;
+  serverPeakKb: number;
+  /** Null when the plan was read page by page by the bench rather than by the CLI. */
+  cliPeakKb: number | null;
+  graphql: number;
+  load: string;
+}
+
+/**
+ * An idle fleet of `size` GitHub trackings (all at their upstream head) planned whole: by the
+ * build's CLI (`plan --all --json`), or — `maxPages` > 0 — by the bench reading that many pages
+ * of 200 as the CLI does.
+ */
+async function measureFleet(
+  seeded: string,
+  size: number,
+  build: Build,
+  github: ReturnType<typeof startGithubEmulator>,
+  maxPages: number,
+): Promise<FleetMeasure> {
+  const dir = tempDir("pt-bench-plan-fleet-");
+  copyFileSync(seeded, join(dir, "db.sqlite"));
+  const server = await startServer(dir, { GITHUB_API_URL: `"${github.url}"` }, build.server);
+  try {
+    const boot = await waitForScan(server, null, SCAN_TIMEOUT_MS);
+    log(`${build.label}: boot scan of ${size} done (${boot.trackings} trackings)`);
+    await Bun.sleep(2000);
+    const idleKb = procStatusKb(server.pid, "VmRSS");
+    github.resetLog();
+    resetPeakRss(server.pid);
+    const load = loadAverage();
+    const started = performance.now();
+    let pages = 0;
+    let planned = 0;
+    let cliPeakKb: number | null = null;
+    if (maxPages > 0) {
+      while (pages < maxPages) {
+        const response = await server.call(`/plan?offset=${planned}&limit=${FLEET_PAGE}`, {
+          auth: true,
+        });
+        const body = (await response.json()) as { code: string; data: FleetPlan };
+        if (body.code !== "2001") throw new Error(`GET /plan answered ${body.code}`);
+        planned += body.data.items.length;
+        pages++;
+        if (body.data.items.length === 0 || planned >= body.data.total) break;
+      }
+    } else {
+      // Asynchronously: the emulators answer from this process meanwhile.
+      const cli = spawn(
+        [
+          ...build.cli,
+          "plan",
+          "--server",
+          server.url,
+          "--user",
+          "admin",
+          "--password",
+          TEST_PASSWORD,
+          "--all",
+          "--json",
+        ],
+        { stdout: "pipe", stderr: "ignore" },
+      );
+      // Only the start is kept: `"total": N` comes first.
+      let head = "";
+      for await (const chunk of cli.stdout) {
+        if (head.length < 64) head += new TextDecoder().decode(chunk.subarray(0, 64));
+      }
+      if ((await cli.exited) !== 0) throw new Error(`plan --all exited ${cli.exitCode}`);
+      cliPeakKb = (cli.resourceUsage()?.maxRSS ?? 0) / 1024;
+      planned = Number(/"total": (\d+)/.exec(head)?.[1] ?? Number.NaN);
+      pages = Math.ceil(size / FLEET_PAGE);
+    }
+    const wallMs = performance.now() - started;
+    return {
+      wallMs,
+      pages,
+      planned,
+      idleKb,
+      serverPeakKb: procStatusKb(server.pid, "VmHWM"),
+      cliPeakKb,
+      graphql: github.requests.filter((request) => request.path.endsWith("/graphql")).length,
+      load,
+    };
+  } finally {
+    await server.stop();
   }
 }
 
@@ -200,8 +348,9 @@ const HEADER = [
   "wall s",
 ];
 for (const size of SIZES) {
-  const { first, again } = await measureSet(size);
   const changed = Math.ceil(size / CHANGE_EVERY);
+  const results = [];
+  for (const build of BUILDS) results.push({ build, ...(await measureSet(size, build)) });
   const describe = (label: string, m: PlanMeasure) => [
     label,
     String(m.rateLimited),
@@ -212,34 +361,122 @@ for (const size of SIZES) {
     String(m.giteeBlobs),
     String(m.pages),
     fmt(m.wallMs / 1000, 2),
+    fmt(mb(m.peakKb), 0),
   ];
   console.log(`\nGitHub, ${size} trackings (${changed} with ${NEW_COMMITS} new commits)`);
-  console.log(table([HEADER, describe("first", first), describe("again", again)]));
+  console.log(
+    table([
+      [...HEADER, "peak RSS MB"],
+      ...results.flatMap(({ build, first, again }) => [
+        describe(`${build.label}: first`, first),
+        describe(`${build.label}: again`, again),
+      ]),
+    ]),
+  );
   const baseline = 2 * size + 2 * NEW_COMMITS * changed;
-  rows.push({
-    name: `plan ${k(size)} github: rate-limited requests`,
-    target: `≤ ${size / 50 + 3 * changed} (1 per 50 + 3 per changed)`,
-    measured: `${first.rateLimited} first, ${again.rateLimited} again; ${fmt(first.rateLimited / baseline, 4)}× baseline ${baseline}`,
-    pass: first.rateLimited <= size / 50 + 3 * changed,
-  });
-  // Per changed package: its root listing, then spec, carried patch and archive by blob sha
-  // once; afterwards the source cache answers and only the listing is asked again.
-  rows.push({
-    name: `plan ${k(size)} github: Gitee requests (${changed} packages with commits)`,
-    target: `≤ ${4 * changed} first, ≤ ${changed} again; 0 for unchanged`,
-    measured: `${first.giteeRequests} first (${first.giteeListings} listings, ${first.giteeBlobs} blobs), ${again.giteeRequests} again (${again.giteeBlobs} blobs); ${first.commits} commits in ${first.proposals} proposals, ${first.applying} applying`,
-    pass:
-      first.giteeRequests <= 4 * changed &&
-      again.giteeRequests <= changed &&
-      first.commits === changed * NEW_COMMITS &&
-      first.applying === changed * NEW_COMMITS,
-  });
-  rows.push({
-    name: `plan ${k(size)} github: wall`,
-    target: "",
-    measured: `${fmt(first.wallMs / 1000, 2)} s first, ${fmt(again.wallMs / 1000, 2)} s again (${first.pages} pages)`,
-    pass: null,
-  });
+  for (const { build, first, again } of results) {
+    const name = (what: string) =>
+      `plan ${k(size)} github${BUILDS.length > 1 ? ` (${build.label})` : ""}: ${what}`;
+    rows.push({
+      name: name("rate-limited requests"),
+      target: `≤ ${size / 50 + 3 * changed} (1 per 50 + 3 per changed)`,
+      measured: `${first.rateLimited} first, ${again.rateLimited} again; ${fmt(first.rateLimited / baseline, 4)}× baseline ${baseline}`,
+      pass: first.rateLimited <= size / 50 + 3 * changed,
+    });
+    // Per changed package: its root listing, then spec, carried patch and archive by blob sha
+    // once; afterwards the source cache answers and only the listing is asked again.
+    rows.push({
+      name: name(`Gitee requests (${changed} packages with commits)`),
+      target: `≤ ${4 * changed} first, ≤ ${changed} again; 0 for unchanged`,
+      measured: `${first.giteeRequests} first (${first.giteeListings} listings, ${first.giteeBlobs} blobs), ${again.giteeRequests} again (${again.giteeBlobs} blobs); ${first.commits} commits in ${first.proposals} proposals, ${first.applying} applying`,
+      pass:
+        first.giteeRequests <= 4 * changed &&
+        again.giteeRequests <= changed &&
+        first.commits === changed * NEW_COMMITS &&
+        first.applying === changed * NEW_COMMITS,
+    });
+    rows.push({
+      name: name("wall, server peak RSS"),
+      target: "",
+      measured: `${fmt(first.wallMs / 1000, 2)} s first, ${fmt(again.wallMs / 1000, 2)} s again (${first.pages} pages); peak RSS ${fmt(mb(first.peakKb), 0)} / ${fmt(mb(again.peakKb), 0)} MB`,
+      pass: null,
+    });
+  }
+}
+
+if (FLEET_ROWS > 0) {
+  log(`fleet: seeding ${FLEET_ROWS} idle github trackings, latency ${FLEET_LATENCY_MS} ms`);
+  const dir = tempDir("pt-bench-plan-fleet-seed-");
+  const upstream = join(dir, "upstream");
+  const head = await makeRepo(upstream, "idle upstream");
+  const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN, latencyMs: FLEET_LATENCY_MS });
+  const seedRows: BenchTracking[] = [];
+  for (let i = 0; i < FLEET_ROWS; i++) {
+    github.addRepo(`bench/u${i}`, upstream);
+    seedRows.push({
+      version_control: "github",
+      scm_repo: `bench/u${i}`,
+      scm_branch: "main",
+      scm_commit: head,
+      repo: `src-openeuler/p${i}`,
+      branch: "master",
+      enabled: true,
+    });
+  }
+  await seedDatabase(join(dir, "db.sqlite"), seedRows);
+  seedRows.length = 0;
+  // Everything into the main file before it is copied for each build (no -wal left beside it).
+  const seeded = new Database(join(dir, "db.sqlite"));
+  seeded.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  seeded.close(true);
+  const fleet = [];
+  for (const build of BUILDS) {
+    const pages = build.label === "baseline" ? BASELINE_PAGES : 0;
+    fleet.push({
+      build,
+      ...(await measureFleet(join(dir, "db.sqlite"), FLEET_ROWS, build, github, pages)),
+    });
+  }
+  await github.stop();
+  console.log(`\nIdle fleet, ${FLEET_ROWS} GitHub trackings, ${FLEET_LATENCY_MS} ms latency`);
+  console.log(
+    table([
+      [
+        "build",
+        "read by",
+        "planned",
+        "pages",
+        "graphql",
+        "wall s",
+        "s/page",
+        "idle MB",
+        "server peak MB",
+        "CLI peak MB",
+        "load",
+      ],
+      ...fleet.map((m) => [
+        m.build.label,
+        m.cliPeakKb === null ? "bench pages" : "plan --all --json",
+        String(m.planned),
+        String(m.pages),
+        String(m.graphql),
+        fmt(m.wallMs / 1000, 1),
+        fmt(m.wallMs / 1000 / m.pages, 3),
+        fmt(mb(m.idleKb), 0),
+        fmt(mb(m.serverPeakKb), 0),
+        m.cliPeakKb === null ? "–" : fmt(mb(m.cliPeakKb), 0),
+        m.load,
+      ]),
+    ]),
+  );
+  for (const m of fleet) {
+    rows.push({
+      name: `plan ${k(FLEET_ROWS)} idle fleet (${m.build.label}): server peak RSS`,
+      target: "",
+      measured: `${fmt(mb(m.serverPeakKb), 0)} MB (idle ${fmt(mb(m.idleKb), 0)} MB); ${m.planned} planned in ${fmt(m.wallMs / 1000, 1)} s, ${m.pages} pages, ${m.graphql} GraphQL${m.cliPeakKb === null ? "" : `; CLI peak ${fmt(mb(m.cliPeakKb), 0)} MB`}; load ${m.load}`,
+      pass: null,
+    });
+  }
 }
 report("plan-cost", rows);
 process.exit(0);
