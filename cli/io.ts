@@ -7,6 +7,11 @@ import { readSecret } from "./secret-prompt.ts";
 export interface CliIo {
   /** Normal output (tables, results). */
   out(text: string): void;
+  /**
+   * Resolves once normal output has been taken by its reader: a pipe may read slower than a
+   * long listing is written, and what it has not taken yet is held in memory. Absent: at once.
+   */
+  drained?(): Promise<void>;
   /** Errors, warnings and notices. */
   err(text: string): void;
   env: Record<string, string | undefined>;
@@ -22,8 +27,21 @@ export interface CliIo {
 
 /** The real process: stdout, stderr, `process.env` and the controlling terminal. */
 export function processIo(): CliIo {
+  // `write` answers false when stdout holds more than it has passed on; "drain" comes when it
+  // has caught up (or never, once the reader is gone: "close" and "error" free the waiters too).
+  let backlog = false;
+  const waiting: (() => void)[] = [];
+  const caughtUp = () => {
+    backlog = false;
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  process.stdout.on("drain", caughtUp).on("close", caughtUp).on("error", caughtUp);
   return {
-    out: (text) => process.stdout.write(text),
+    out: (text) => {
+      if (!process.stdout.write(text)) backlog = true;
+    },
+    drained: () =>
+      backlog ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve(),
     err: (text) => process.stderr.write(text),
     env: process.env,
     interactive: process.stdin.isTTY === true,

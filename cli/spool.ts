@@ -5,6 +5,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CliIo } from "./io.ts";
 
 /** Bytes read back per step. */
 const READ_CHUNK = 64 * 1024;
@@ -24,8 +25,11 @@ export class Spool {
     this.size += bytes.length;
   }
 
-  /** Everything written so far, in order, a chunk at a time (never split inside a character). */
-  drainTo(out: (text: string) => void): void {
+  /**
+   * Everything written so far, in order, a chunk at a time (never split inside a character),
+   * each once the reader took the one before (`drained`), so the file never moves into memory.
+   */
+  async drainTo(io: Pick<CliIo, "out" | "drained">): Promise<void> {
     const buffer = Buffer.alloc(READ_CHUNK);
     const decoder = new TextDecoder("utf-8");
     for (let position = 0; position < this.size; ) {
@@ -33,10 +37,11 @@ export class Spool {
       if (read <= 0) break;
       position += read;
       const text = decoder.decode(buffer.subarray(0, read), { stream: true });
-      if (text !== "") out(text);
+      if (text !== "") io.out(text);
+      await io.drained?.();
     }
     const rest = decoder.decode();
-    if (rest !== "") out(rest);
+    if (rest !== "") io.out(rest);
   }
 
   dispose(): void {

@@ -100,28 +100,32 @@ describe("plan --all --json written as it comes", () => {
     ...fields,
   });
 
-  function streamed(items: FleetItem[]): string {
+  /** What `--json` writes for `items`, read by a reader that takes each chunk a tick later. */
+  async function streamed(items: FleetItem[]): Promise<{ out: string; waits: number }> {
     const spool = new Spool();
     try {
       items.forEach((each, index) => {
         spool.write(jsonItem(each, index));
       });
       let out = "";
-      writeFleetJson(
-        (text) => {
+      let waits = 0;
+      const io = {
+        out: (text: string) => {
           out += text;
         },
-        items.length,
-        summarize(items),
-        spool,
-      );
-      return out;
+        drained: async () => {
+          waits++;
+          await Bun.sleep(0);
+        },
+      };
+      await writeFleetJson(io, items.length, summarize(items), spool);
+      return { out, waits };
     } finally {
       spool.dispose();
     }
   }
 
-  test("the same bytes as JSON.stringify of the whole answer, for 0, 1 and many items", () => {
+  test("the same bytes as JSON.stringify of the whole answer, for 0, 1 and many items", async () => {
     // Many: past the spool's 64 KiB read chunk, with characters of 2, 3 and 4 bytes and
     // escapes that could be cut in two at a chunk's edge.
     const many = Array.from({ length: 700 }, (_, n) =>
@@ -138,8 +142,15 @@ describe("plan --all --json written as it comes", () => {
       many,
     ]) {
       const expected = `${JSON.stringify({ total: items.length, summary: summarize(items), items }, null, 2)}\n`;
-      expect(streamed(items)).toBe(expected);
+      expect((await streamed(items)).out).toBe(expected);
     }
-    expect(Buffer.byteLength(streamed(many))).toBeGreaterThan(3 * 64 * 1024);
+    // Written a 64 KiB chunk at a time, each once the reader took the one before.
+    const { out, waits } = await streamed(many);
+    const spooled = many.reduce(
+      (bytes, each, i) => bytes + Buffer.byteLength(jsonItem(each, i)),
+      0,
+    );
+    expect(waits).toBe(Math.ceil(spooled / (64 * 1024)));
+    expect(Buffer.byteLength(out)).toBeGreaterThan(3 * 64 * 1024);
   });
 });

@@ -124,21 +124,21 @@ function nested(json: string, pad: string): string {
  * `JSON.stringify({ total, summary, items }, null, 2)` and a newline, with the items kept in
  * `spool` (each written by `jsonItem`) until the summary is known.
  */
-export function writeFleetJson(
-  out: (text: string) => void,
+export async function writeFleetJson(
+  io: Pick<CliIo, "out" | "drained">,
   total: number,
   summary: FleetSummary,
   spool: Spool,
-): void {
-  out(
+): Promise<void> {
+  io.out(
     `{\n  "total": ${JSON.stringify(total)},\n  "summary": ${nested(JSON.stringify(summary, null, 2), "  ")},\n  "items": [`,
   );
   if (total === 0) {
-    out("]\n}\n");
+    io.out("]\n}\n");
     return;
   }
-  spool.drainTo(out);
-  out("\n  ]\n}\n");
+  await spool.drainTo(io);
+  io.out("\n  ]\n}\n");
 }
 
 /** One item of `--json`'s list, after `index` others. */
@@ -189,11 +189,11 @@ export async function runFleetPlan(client: ApiClient, io: CliIo, json: boolean):
       if (page.items.length === 0) break;
     }
     if (json) {
-      writeFleetJson((text) => io.out(text), planned, summary, spool);
+      await writeFleetJson(io, planned, summary, spool);
       return 0;
     }
     io.out(`${summaryLine(summary)}\n`);
-    spool.drainTo((text) => io.out(text));
+    await spool.drainTo(io);
     io.out("dry run: nothing was written to Gitee or the database\n");
     return 0;
   } finally {
