@@ -242,22 +242,60 @@ async function measureSet(
 }
 
 interface FleetMeasure {
+  /** The build whose server planned. */
+  build: Build;
+  /** Whose CLI read the plan (null: the bench read pages itself). */
+  cli: Build | null;
   wallMs: number;
   pages: number;
   /** Trackings planned (all of them, or those of the pages read). */
   planned: number;
   idleKb: number;
   serverPeakKb: number;
-  /** Null when the plan was read page by page by the bench rather than by the CLI. */
   cliPeakKb: number | null;
   graphql: number;
   load: string;
 }
 
+/** The build's CLI runs `plan --all --json`, read as fast as it comes: planned and CLI peak. */
+async function planAllThroughCli(cliBuild: Build, url: string) {
+  const cli = spawn(
+    [
+      ...cliBuild.cli,
+      "plan",
+      "--server",
+      url,
+      "--user",
+      "admin",
+      "--password",
+      TEST_PASSWORD,
+      "--all",
+      "--json",
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  // The CLI's own peak, read while it runs (rusage's maxRSS of a child is the largest of all
+  // this process's children, the server included).
+  let peak = 0;
+  const watch = () => {
+    peak = Math.max(peak, procStatusKb(cli.pid, "VmHWM") || 0);
+  };
+  const watching = setInterval(watch, 20);
+  // Only the start is kept: `"total": N` comes first.
+  let head = "";
+  for await (const chunk of cli.stdout) {
+    if (head.length < 64) head += new TextDecoder().decode(chunk.subarray(0, 64));
+    watch();
+  }
+  clearInterval(watching);
+  if ((await cli.exited) !== 0) throw new Error(`plan --all exited ${cli.exitCode}`);
+  return { planned: Number(/"total": (\d+)/.exec(head)?.[1] ?? Number.NaN), cliPeakKb: peak };
+}
+
 /**
- * An idle fleet of `size` GitHub trackings (all at their upstream head) planned whole: by the
- * build's CLI (`plan --all --json`), or — `maxPages` > 0 — by the bench reading that many pages
- * of 200 as the CLI does.
+ * An idle fleet of `size` GitHub trackings (all at their upstream head) planned whole by each of
+ * `clis` (`plan --all --json`) in turn, or — `maxPages` > 0 — that many pages of 200 read by the
+ * bench as the CLI reads them.
  */
 async function measureFleet(
   seeded: string,
@@ -265,71 +303,57 @@ async function measureFleet(
   build: Build,
   github: ReturnType<typeof startGithubEmulator>,
   maxPages: number,
-): Promise<FleetMeasure> {
+  clis: Build[],
+): Promise<FleetMeasure[]> {
   const dir = tempDir("pt-bench-plan-fleet-");
   copyFileSync(seeded, join(dir, "db.sqlite"));
   const server = await startServer(dir, { GITHUB_API_URL: `"${github.url}"` }, build.server);
+  const measures: FleetMeasure[] = [];
   try {
     const boot = await waitForScan(server, null, SCAN_TIMEOUT_MS);
     log(`${build.label}: boot scan of ${size} done (${boot.trackings} trackings)`);
     await Bun.sleep(2000);
     const idleKb = procStatusKb(server.pid, "VmRSS");
-    github.resetLog();
-    resetPeakRss(server.pid);
-    const load = loadAverage();
-    const started = performance.now();
-    let pages = 0;
-    let planned = 0;
-    let cliPeakKb: number | null = null;
-    if (maxPages > 0) {
-      while (pages < maxPages) {
-        const response = await server.call(`/plan?offset=${planned}&limit=${FLEET_PAGE}`, {
-          auth: true,
-        });
-        const body = (await response.json()) as { code: string; data: FleetPlan };
-        if (body.code !== "2001") throw new Error(`GET /plan answered ${body.code}`);
-        planned += body.data.items.length;
-        pages++;
-        if (body.data.items.length === 0 || planned >= body.data.total) break;
+    for (const cli of maxPages > 0 ? [null] : clis) {
+      github.resetLog();
+      resetPeakRss(server.pid);
+      const load = loadAverage();
+      const started = performance.now();
+      let pages = 0;
+      let planned = 0;
+      let cliPeakKb: number | null = null;
+      if (cli === null) {
+        while (pages < maxPages) {
+          const response = await server.call(`/plan?offset=${planned}&limit=${FLEET_PAGE}`, {
+            auth: true,
+          });
+          const body = (await response.json()) as { code: string; data: FleetPlan };
+          if (body.code !== "2001") throw new Error(`GET /plan answered ${body.code}`);
+          planned += body.data.items.length;
+          pages++;
+          if (body.data.items.length === 0 || planned >= body.data.total) break;
+        }
+      } else {
+        ({ planned, cliPeakKb } = await planAllThroughCli(cli, server.url));
+        pages = Math.ceil(size / FLEET_PAGE);
       }
-    } else {
-      // Asynchronously: the emulators answer from this process meanwhile.
-      const cli = spawn(
-        [
-          ...build.cli,
-          "plan",
-          "--server",
-          server.url,
-          "--user",
-          "admin",
-          "--password",
-          TEST_PASSWORD,
-          "--all",
-          "--json",
-        ],
-        { stdout: "pipe", stderr: "ignore" },
+      measures.push({
+        build,
+        cli,
+        wallMs: performance.now() - started,
+        pages,
+        planned,
+        idleKb,
+        serverPeakKb: procStatusKb(server.pid, "VmHWM"),
+        cliPeakKb,
+        graphql: github.requests.filter((request) => request.path.endsWith("/graphql")).length,
+        load,
+      });
+      log(
+        `${build.label}: plan read by ${cli?.label ?? "the bench"} in ${fmt((performance.now() - started) / 1000, 1)} s`,
       );
-      // Only the start is kept: `"total": N` comes first.
-      let head = "";
-      for await (const chunk of cli.stdout) {
-        if (head.length < 64) head += new TextDecoder().decode(chunk.subarray(0, 64));
-      }
-      if ((await cli.exited) !== 0) throw new Error(`plan --all exited ${cli.exitCode}`);
-      cliPeakKb = (cli.resourceUsage()?.maxRSS ?? 0) / 1024;
-      planned = Number(/"total": (\d+)/.exec(head)?.[1] ?? Number.NaN);
-      pages = Math.ceil(size / FLEET_PAGE);
     }
-    const wallMs = performance.now() - started;
-    return {
-      wallMs,
-      pages,
-      planned,
-      idleKb,
-      serverPeakKb: procStatusKb(server.pid, "VmHWM"),
-      cliPeakKb,
-      graphql: github.requests.filter((request) => request.path.endsWith("/graphql")).length,
-      load,
-    };
+    return measures;
   } finally {
     await server.stop();
   }
@@ -429,20 +453,23 @@ if (FLEET_ROWS > 0) {
   const seeded = new Database(join(dir, "db.sqlite"));
   seeded.run("PRAGMA wal_checkpoint(TRUNCATE)");
   seeded.close(true);
-  const fleet = [];
+  const fleet: FleetMeasure[] = [];
   for (const build of BUILDS) {
-    const pages = build.label === "baseline" ? BASELINE_PAGES : 0;
-    fleet.push({
-      build,
-      ...(await measureFleet(join(dir, "db.sqlite"), FLEET_ROWS, build, github, pages)),
-    });
+    const baselineServer = build.label === "baseline";
+    // The baseline's server reads pages for the bench (or its own CLI when all pages are asked
+    // for); this build's server is read by every build's CLI, for their memory.
+    const clis = baselineServer ? [build] : BUILDS;
+    const pages = baselineServer ? BASELINE_PAGES : 0;
+    fleet.push(
+      ...(await measureFleet(join(dir, "db.sqlite"), FLEET_ROWS, build, github, pages, clis)),
+    );
   }
   await github.stop();
   console.log(`\nIdle fleet, ${FLEET_ROWS} GitHub trackings, ${FLEET_LATENCY_MS} ms latency`);
   console.log(
     table([
       [
-        "build",
+        "server",
         "read by",
         "planned",
         "pages",
@@ -456,7 +483,7 @@ if (FLEET_ROWS > 0) {
       ],
       ...fleet.map((m) => [
         m.build.label,
-        m.cliPeakKb === null ? "bench pages" : "plan --all --json",
+        m.cli ? `${m.cli.label} CLI` : "bench pages",
         String(m.planned),
         String(m.pages),
         String(m.graphql),
@@ -471,9 +498,9 @@ if (FLEET_ROWS > 0) {
   );
   for (const m of fleet) {
     rows.push({
-      name: `plan ${k(FLEET_ROWS)} idle fleet (${m.build.label}): server peak RSS`,
+      name: `plan ${k(FLEET_ROWS)} idle fleet, ${m.build.label} server, read by ${m.cli ? `${m.cli.label} CLI` : "the bench"}`,
       target: "",
-      measured: `${fmt(mb(m.serverPeakKb), 0)} MB (idle ${fmt(mb(m.idleKb), 0)} MB); ${m.planned} planned in ${fmt(m.wallMs / 1000, 1)} s, ${m.pages} pages, ${m.graphql} GraphQL${m.cliPeakKb === null ? "" : `; CLI peak ${fmt(mb(m.cliPeakKb), 0)} MB`}; load ${m.load}`,
+      measured: `server peak ${fmt(mb(m.serverPeakKb), 0)} MB (idle ${fmt(mb(m.idleKb), 0)} MB)${m.cliPeakKb === null ? "" : `, CLI peak ${fmt(mb(m.cliPeakKb), 0)} MB`}; ${m.planned} planned in ${fmt(m.wallMs / 1000, 1)} s, ${m.pages} pages, ${m.graphql} GraphQL; load ${m.load}`,
       pass: null,
     });
   }
