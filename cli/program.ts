@@ -214,7 +214,9 @@ joining open pull requests, commits already carried, passed over by the filters 
 applied, conflicts, failures), then one line per tracking with something to do. Upstream it costs
 what a scan costs (batched head lookups, one compare per moved branch); on Gitee nothing for a
 tracking with nothing to propose, else a listing of the package and the files it has not read
-before (cached by blob sha). Progress is shown on stderr.
+before (cached by blob sha). A forge a scan would not ask now (unreachable, rate limited) is
+not asked either: its trackings are listed as not checked, with the reason. Progress is shown on
+stderr.
 ${CONNECTION_HELP}`,
     )
     .action(async (options: PlanOptions) =>
