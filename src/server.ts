@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { type AppDeps, createApp, MAX_BODY_BYTES } from "./app.ts";
 import { openDatabase } from "./db/database.ts";
+import { fillSearchIndexInBackground } from "./db/repo-search.ts";
 import type { Logger } from "./log.ts";
 import { Authenticator } from "./routes/authenticator.ts";
 import { isLoopback, type Settings, SettingsError } from "./settings.ts";
@@ -83,11 +84,14 @@ export function startServer(settings: Settings, options: ServerOptions): Running
   if (!server) throw new Error("the HTTP server did not start");
   const port = server.port ?? settings.listen.port;
   const url = `${tls ? "https" : "http"}://${settings.listen.host}:${port}`;
+  // The previous service's database gets its search index while the service already answers.
+  const stopSearchFill = fillSearchIndexInBackground(db, options.log);
   return {
     url,
     port,
     db,
     async stop() {
+      stopSearchFill();
       await app.stop();
       if (!options.db) db.close();
     },

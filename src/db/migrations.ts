@@ -6,6 +6,7 @@
  * tables and rows alone. Later migrations only add columns, tables and indexes — never recreate.
  */
 import type { Database } from "bun:sqlite";
+import { fillSearchIndex, SEARCH_FILL_AT_ONCE } from "./repo-search.ts";
 
 export interface Migration {
   readonly version: number;
@@ -270,6 +271,46 @@ export const MIGRATIONS: readonly Migration[] = [
         sent_at TEXT NOT NULL,
         PRIMARY KEY (run_id, item)
       )`);
+    },
+  },
+  {
+    version: 12,
+    name: "repository search index",
+    up(db) {
+      // Trigrams of both repository names, for the status page's search (`repo-search.ts`). The
+      // names stay in `tracking` (external content); detail=none keeps the index small (~40 bytes
+      // a tracking), since the search only needs to know which rows hold every trigram.
+      db.run(`CREATE VIRTUAL TABLE IF NOT EXISTS tracking_search USING fts5(repo, scm_repo,
+        content='tracking', content_rowid='rowid', tokenize='trigram', detail='none')`);
+      db.run(
+        "CREATE TABLE IF NOT EXISTS tracking_search_fill (upto INTEGER NOT NULL, done INTEGER NOT NULL)",
+      );
+      db.run(
+        "INSERT INTO tracking_search_fill SELECT 0, 0 WHERE NOT EXISTS (SELECT 1 FROM tracking_search_fill)",
+      );
+      // Rows the fill has not reached yet are left to it (it reads their names when it gets there).
+      const indexed = (row: string) =>
+        `(SELECT done OR ${row}.rowid <= upto FROM tracking_search_fill)`;
+      const add = (row: string) =>
+        `INSERT INTO tracking_search (rowid, repo, scm_repo) VALUES (${row}.rowid, ${row}.repo, ${row}.scm_repo);`;
+      const remove = (row: string) =>
+        `INSERT INTO tracking_search (tracking_search, rowid, repo, scm_repo) VALUES ('delete', ${row}.rowid, ${row}.repo, ${row}.scm_repo);`;
+      db.run(`CREATE TRIGGER IF NOT EXISTS tracking_search_insert AFTER INSERT ON tracking
+        WHEN ${indexed("new")} BEGIN ${add("new")} END`);
+      db.run(`CREATE TRIGGER IF NOT EXISTS tracking_search_delete AFTER DELETE ON tracking
+        WHEN ${indexed("old")} BEGIN ${remove("old")} END`);
+      db.run(`CREATE TRIGGER IF NOT EXISTS tracking_search_update AFTER UPDATE OF repo, scm_repo ON tracking
+        WHEN ${indexed("old")} AND (old.repo IS NOT new.repo OR old.scm_repo IS NOT new.scm_repo)
+        BEGIN ${remove("old")} ${add("new")} END`);
+      // A small table is indexed now; a large one (the previous service's 200,000 rows) by the
+      // running service in the background, so the first start does not wait for it.
+      const small =
+        (db
+          .query<{ n: number }, [number]>(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tracking LIMIT ?)",
+          )
+          .get(SEARCH_FILL_AT_ONCE + 1)?.n ?? 0) <= SEARCH_FILL_AT_ONCE;
+      if (small) fillSearchIndex(db, SEARCH_FILL_AT_ONCE + 1);
     },
   },
 ];

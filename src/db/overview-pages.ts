@@ -6,6 +6,7 @@
  * plus one query for its hundred rows, instead of a join and sort of every tracking.
  */
 import type { Database } from "bun:sqlite";
+import { containsPattern, searchNarrowing } from "./repo-search.ts";
 import {
   isFailing,
   OVERVIEW_ORDER,
@@ -135,7 +136,7 @@ function baseWhere(query: OverviewPageQuery): { sql: string; params: Params } {
   const needle = query.search?.trim() ?? "";
   if (needle !== "") {
     conditions.push("(t.repo LIKE $like ESCAPE '\\' OR t.scm_repo LIKE $like ESCAPE '\\')");
-    params.like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    params.like = containsPattern(needle);
   }
   const state = query.state ?? "all";
   if (state === "disabled") conditions.push(`NOT ${ENABLED}`);
@@ -272,16 +273,28 @@ function restSize(db: Database, query: OverviewPageQuery, rest: Where, state: Ov
 }
 
 /**
- * Row ids of every tracking of `rest` but the priority ones, in (repo, branch) order, from one
- * scan of the table (the `+` keeps SQLite from walking the index and reading each row apart).
+ * Row ids of every tracking of `rest` matching the search for `needle` but the priority ones, in
+ * (repo, branch) order. The search index names the candidates when it can (`repo-search.ts`),
+ * else one scan of the table reads them all; either way the LIKE of `rest` decides. The `+` keeps
+ * SQLite from walking the (repo, branch) index for the order and reading each row apart.
  */
-function matchingIds(db: Database, rest: Where, priority: readonly KeyRow[]): number[] {
+function matchingIds(
+  db: Database,
+  rest: Where,
+  priority: readonly KeyRow[],
+  needle: string,
+): number[] {
   const skip = new Set(priority.map((row) => row.rid));
+  const match = searchNarrowing(db, needle);
+  const narrowed =
+    match === null
+      ? ""
+      : " AND t.rowid IN (SELECT rowid FROM tracking_search WHERE tracking_search MATCH $match)";
   return db
     .query<{ rid: number }, Params>(
-      `SELECT t.rowid AS rid FROM ${rest.from}${rest.sql} ORDER BY +t.repo, +t.branch`,
+      `SELECT t.rowid AS rid FROM ${rest.from}${rest.sql}${narrowed} ORDER BY +t.repo, +t.branch`,
     )
-    .all(rest.params)
+    .all(match === null ? rest.params : { ...rest.params, match })
     .map((row) => row.rid)
     .filter((rid) => !skip.has(rid));
 }
@@ -323,8 +336,8 @@ export function overviewPage(db: Database, query: OverviewPageQuery): OverviewPa
   if (!withRest) return { total: shownPriority.length, items: overviewsOf(db, ids) };
   const wanted = limit - ids.length;
   if (base.params.like !== undefined) {
-    // A text search reads every row anyway: one pass collects the matches, counted and cut here.
-    const all = matchingIds(db, rest, met);
+    // A text search: one query collects the matches, counted and cut here.
+    const all = matchingIds(db, rest, met, query.search?.trim() ?? "");
     ids.push(...(wanted > 0 ? all.slice(rank, rank + wanted) : []));
     return { total: shownPriority.length + all.length, items: overviewsOf(db, ids) };
   }
