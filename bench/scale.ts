@@ -120,13 +120,19 @@ async function timedStart(binary: string, dir: string, extra: Record<string, str
   return { proc, url, ms: performance.now() - started, load: loadAverage() };
 }
 
-/** Reads an answer to the end without keeping it: bytes and wall milliseconds. */
-async function drain(url: string): Promise<{ bytes: number; ms: number; status: number }> {
+/** Reads an answer to the end without keeping it: bytes, wall and first-byte milliseconds. */
+async function drain(
+  url: string,
+): Promise<{ bytes: number; ms: number; firstByteMs: number; status: number }> {
   const started = performance.now();
   const response = await fetch(url);
   let bytes = 0;
-  for await (const chunk of response.body ?? []) bytes += (chunk as Uint8Array).length;
-  return { bytes, ms: performance.now() - started, status: response.status };
+  let firstByteMs = 0;
+  for await (const chunk of response.body ?? []) {
+    if (bytes === 0) firstByteMs = performance.now() - started;
+    bytes += (chunk as Uint8Array).length;
+  }
+  return { bytes, ms: performance.now() - started, firstByteMs, status: response.status };
 }
 
 /** Median of a few timed GETs of `path`, with the answer's size and 2001/200 check. */
@@ -392,6 +398,33 @@ try {
     pass: mb(manyPeakKb) < 250 && sameSize,
   });
 
+  // The whole unpaged /tracking/status, one reader then eight at once.
+  await Bun.sleep(1000);
+  resetPeakRss(server.pid);
+  const status = await drain(`${server.url}/tracking/status`);
+  const statusPeakKb = procStatusKb(server.pid, "VmHWM");
+  await Bun.sleep(1000);
+  resetPeakRss(server.pid);
+  const statusStarted = performance.now();
+  const statusMany = await Promise.all(
+    Array.from({ length: READERS }, () => drain(`${server.url}/tracking/status`)),
+  );
+  const statusManyMs = performance.now() - statusStarted;
+  const statusManyPeakKb = procStatusKb(server.pid, "VmHWM");
+  const firstBytes = statusMany.map((result) => result.firstByteMs);
+  rows.push({
+    name: `scale ${k(ROWS)} GET /tracking/status all (unpaged), 1 reader`,
+    target: "",
+    measured: `first byte ${fmt(status.firstByteMs, 0)} ms, all ${fmt(status.ms / 1000, 2)} s, ${fmt(status.bytes / 2 ** 20, 1)} MiB, peak RSS ${fmt(mb(statusPeakKb), 0)} MB (load ${loadAverage()})`,
+    pass: null,
+  });
+  rows.push({
+    name: `scale ${k(ROWS)} GET /tracking/status all (unpaged), ${READERS} readers`,
+    target: "",
+    measured: `first byte ${fmt(Math.min(...firstBytes), 0)}–${fmt(Math.max(...firstBytes), 0)} ms, all done in ${fmt(statusManyMs / 1000, 2)} s, peak RSS ${fmt(mb(statusManyPeakKb), 0)} MB${statusMany.every((result) => Math.abs(result.bytes - status.bytes) < 1024) ? "" : " (answers differ in size!)"} (load ${loadAverage()})`,
+    pass: null,
+  });
+
   // Status views: one page (first, deep, filtered) and the whole unpaged list.
   const views: Array<[string, string, boolean]> = [
     ["/tracking/status one page (first)", "/tracking/status?page=1&per_page=100", true],
@@ -404,6 +437,8 @@ try {
     ["status page, page 1", "/status", true],
     ["status page, deep page", `/status?page=${Math.max(1, Math.floor(ROWS / 200))}`, true],
     ["status page, repo filter", "/status?repo=p1234", true],
+    ["status page, repo filter, a name no tracking has", "/status?repo=zlib", true],
+    ["/tracking/status search, one page", "/tracking/status?search=u12345&page=1", true],
     ["status page, state filter", "/status?state=failing", true],
     ["/tracking/status all rows (unpaged)", "/tracking/status", false],
   ];

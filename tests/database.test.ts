@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BUSY_TIMEOUT_MS, openDatabase } from "../src/db/database.ts";
 import { addColumnIfMissing, MIGRATIONS, migrate } from "../src/db/migrations.ts";
-import { recordScan } from "../src/db/status.ts";
+import { OVERVIEW_ORDER, OVERVIEW_SELECT, recordScan } from "../src/db/status.ts";
 import { listTrackings, upsertTracking } from "../src/db/trackings.ts";
 import {
   createOriginalTables,
@@ -171,6 +171,20 @@ describe("database settings", () => {
       expect(results[1]).toEqual(results[0] as { rowid: number; id: number }[]);
       expect(results[1]?.every((row) => Number.isInteger(row.id))).toBe(true);
     }
+  });
+
+  test("an overview row finds its tracking's runs through indexes, not by reading every run", () => {
+    const db = openDatabase(join(tempDir(), "db.sqlite"));
+    const plan = db
+      .query<{ detail: string }, []>(
+        `EXPLAIN QUERY PLAN ${OVERVIEW_SELECT} WHERE t.repo = 'a' ORDER BY ${OVERVIEW_ORDER}`,
+      )
+      .all()
+      .map((row) => row.detail);
+    expect(plan.filter((detail) => /^SCAN (publish_run|r|o|d)\b/.test(detail))).toEqual([]);
+    expect(plan.some((detail) => detail.includes("publish_run_tracking"))).toBe(true);
+    expect(plan.some((detail) => detail.includes("publish_run_proposal"))).toBe(true);
+    db.close();
   });
 
   test("a status row exists only beside its tracking: none is written for a deleted one, and migration 10 removes old ones", () => {

@@ -313,6 +313,19 @@ export const MIGRATIONS: readonly Migration[] = [
       if (small) fillSearchIndex(db, SEARCH_FILL_AT_ONCE + 1);
     },
   },
+  {
+    version: 13,
+    name: "publish runs by tracking and by proposal",
+    up(db) {
+      // The overview looks up each tracking's newest finished run and each open proposal's runs:
+      // without these, every one of 200,000 rows read the whole publish_run table (with 2,000
+      // finished runs the unpaged /tracking/status took 17 s instead of 2 s).
+      db.run(
+        "CREATE INDEX IF NOT EXISTS publish_run_tracking ON publish_run(repo, branch, state, id)",
+      );
+      db.run("CREATE INDEX IF NOT EXISTS publish_run_proposal ON publish_run(proposal_id, state)");
+    },
+  },
 ];
 
 /**
