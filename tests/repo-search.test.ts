@@ -294,7 +294,7 @@ describe("a previous service's database too large to index at start", () => {
     fresh.close();
     const db = openDatabase(copy);
     expect(searchIndexComplete(db)).toBe(false);
-    const stop = fillSearchIndexInBackground(db, silentLogger);
+    const stop = fillSearchIndexInBackground(db, silentLogger, 0);
     for (let i = 0; i < 500 && !searchIndexComplete(db); i++) await Bun.sleep(10);
     stop();
     expect(searchIndexComplete(db)).toBe(true);
@@ -303,7 +303,7 @@ describe("a previous service's database too large to index at start", () => {
     // Stopped before it starts: nothing is filled, and a later start resumes from there.
     const again = openDatabase(join(tempDir(), "db.sqlite"));
     again.run("UPDATE tracking_search_fill SET done = 0");
-    fillSearchIndexInBackground(again, silentLogger)();
+    fillSearchIndexInBackground(again, silentLogger, 0)();
     await Bun.sleep(20);
     expect(searchIndexComplete(again)).toBe(false);
     db.close();

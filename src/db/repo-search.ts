@@ -22,6 +22,11 @@ export const SEARCH_FILL_BATCH = 5000;
  * rowid costs several times what reading it in a table scan does.
  */
 export const SEARCH_CANDIDATE_LIMIT = 10_000;
+/**
+ * How long after start the background fill begins: the start itself (migrations, the boot scan
+ * reading its trackings, the first requests) comes first.
+ */
+export const SEARCH_FILL_DELAY_MS = 2000;
 /** A table this small is indexed by the migration itself instead of in the background. */
 export const SEARCH_FILL_AT_ONCE = 10_000;
 
@@ -98,9 +103,13 @@ export function fillSearchIndex(db: Database, batch = SEARCH_FILL_BATCH): boolea
 
 /**
  * Fills the search index a batch per turn of the event loop until it is complete, so requests
- * are answered in between. Returns a function that stops it (the progress is kept for next time).
+ * are answered in between, beginning `delayMs` after the call. Returns a function that stops it (the progress is kept for next time).
  */
-export function fillSearchIndexInBackground(db: Database, log: Logger): () => void {
+export function fillSearchIndexInBackground(
+  db: Database,
+  log: Logger,
+  delayMs = SEARCH_FILL_DELAY_MS,
+): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   const started = performance.now();
@@ -121,7 +130,7 @@ export function fillSearchIndexInBackground(db: Database, log: Logger): () => vo
       timer = setTimeout(step, 5000);
     }
   };
-  if (!searchIndexComplete(db)) timer = setTimeout(step, 0);
+  if (!searchIndexComplete(db)) timer = setTimeout(step, delayMs);
   return () => {
     stopped = true;
     clearTimeout(timer);
