@@ -207,6 +207,15 @@ function priorityRows(db: Database, where: { sql: string; params: Params }): Pri
     .all(where.params);
 }
 
+/**
+ * Row ids of the trackings that are failing or have an open run (of `repo` and `branch` when
+ * given), in overview order: the head of the whole overview.
+ */
+export function priorityIds(db: Database, filter: { repo?: string; branch?: string }): number[] {
+  const where = baseWhere({ repo: filter.repo, branch: filter.branch, offset: 0, limit: 0 });
+  return priorityRows(db, where).map((row) => row.rid);
+}
+
 /** SQLite's BINARY collation: bytes of the UTF-8 text, as the primary-key index orders them. */
 function compareKeys(a: { repo: string; branch: string }, b: { repo: string; branch: string }) {
   return (
