@@ -11,8 +11,9 @@
  * the spec and carried patches by blob sha through the on-disk source cache (read once per
  * content), the open proposal's pull request state and its work branch's listing (plan-reads.ts).
  *
- * A page of the plan is read from the database, looked up and planned a chunk at a time (one
- * GitHub head query's worth), so its memory does not grow with the fleet.
+ * A page of the plan is read from the database by itself (not by listing the fleet), then looked
+ * up and planned a chunk at a time (one GitHub head query's worth), so its memory does not grow
+ * with the fleet.
  */
 
 import { trackingPage } from "../db/tracking-pages.ts";
@@ -46,8 +47,8 @@ export interface FleetPlanDeps {
 }
 
 /**
- * Trackings read, looked up and planned together: one GitHub head query holds 100 branches.
- * A plan holds one chunk's heads and plans at a time, however many trackings it covers.
+ * Trackings looked up and planned together: one GitHub head query holds 100 branches. A page
+ * holds one chunk's heads and plans in flight at a time, however many trackings it covers.
  */
 export const PLAN_CHUNK = 100;
 /** Milliseconds between two progress lines of one plan. */
