@@ -1,11 +1,12 @@
 /**
  * The fleet plan and the dry run respect the scanner's circuit breakers and rate-limit parking:
  * a forge a scan would not ask now (unreachable, rate limited) is not asked by a plan either; its
- * trackings are reported "not checked" with the scan's reason. Against the emulators behind a
+ * trackings are reported "not checked" with the scan's reason (GitHub, a git host, Gitee). Against the emulators behind a
  * real TCP relay that refuses (to open the breaker, as tests/forge-outage.test.ts does) and then
  * black-holes, counting every connection: the plan opens none. And still nothing is written.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { startGitHttpServer } from "../bench/git-http-server.ts";
 import { itemLine, summaryLine } from "../cli/commands/fleet-plan.ts";
 import { upsertTracking } from "../src/db/trackings.ts";
 import { GiteeForge } from "../src/forge/gitee.ts";
@@ -161,6 +162,56 @@ describe("the plan asks no forge a scan would not ask", () => {
     );
     expect(dry).toMatchObject({ state: "not-checked", reason, upstreamHead: null, commits: [] });
     expect(relay.connections).toBe(0);
+    expect(world.gitee.writes()).toEqual([]);
+    expect(databaseSnapshot(world.db)).toBe(before);
+  }, 60_000);
+
+  test("a git host unreachable (its breaker open): no connection to it, its URLs not checked; the same upstream over file:// is planned", async () => {
+    world.db.run("UPDATE tracking SET enabled = 0");
+    const http = startGitHttpServer({ resolve: () => `${world.upstream.dir}/.git` });
+    cleanup.push(() => http.stop());
+    const relay = await relayTo(http.origin);
+    const host = `127.0.0.1:${relay.port}`;
+    const remote = ["ga", "gb", "gc"];
+    for (const name of [...remote, "gfile"]) {
+      world.gitee.addRepo(`src-openeuler/${name}`, {
+        files: { [`${name}.spec`]: packageSpec(name) },
+      });
+      upsertTracking(world.db, {
+        version_control: "git",
+        scm_repo: name === "gfile" ? `file://${world.upstream.dir}` : `${relay.url}/up/${name}.git`,
+        scm_branch: "main",
+        scm_commit: world.base,
+        repo: `src-openeuler/${name}`,
+        branch: "master",
+        // Enabled after the outage is detected: its scan would propose.
+        enabled: name !== "gfile",
+      });
+    }
+    const upstreams = { github: world.deps.upstreams.github, git };
+    const scanner = scannerWith(upstreams);
+    await relay.set("refuse");
+    await scanner.scanAll();
+    const breaker = scanner.state().breakers.find((view) => view.forge === host);
+    expect(breaker?.state).toBe("open");
+    world.db.run("UPDATE tracking SET enabled = 1 WHERE repo = 'src-openeuler/gfile'");
+
+    await relay.set("blackhole");
+    relay.resetCount();
+    const lookups = git.stats.lsRemotes;
+    world.gitee.resetLog();
+    const before = databaseSnapshot(world.db);
+    const plan = await planFleet(fleet(scanner, upstreams), {});
+    expect(relay.connections).toBe(0);
+    // Only the file:// URL was looked up.
+    expect(git.stats.lsRemotes - lookups).toBe(1);
+    const reason = `${host} unreachable since ${breaker?.since}`;
+    expect(plan.items.map((item) => [item.repo.split("/")[1], item.state, item.reason])).toEqual([
+      ["ga", "not-checked", reason],
+      ["gb", "not-checked", reason],
+      ["gc", "not-checked", reason],
+      ["gfile", "would-propose", undefined],
+    ]);
     expect(world.gitee.writes()).toEqual([]);
     expect(databaseSnapshot(world.db)).toBe(before);
   }, 60_000);
