@@ -292,10 +292,14 @@ export async function benchSettings(
  * repository served by a new GitHub emulator, written into `dir`/db.sqlite: the unchanged set the
  * API and footprint benchmarks load.
  */
-export async function seedUnchangedGithub(dir: string, count: number) {
+export async function seedUnchangedGithub(
+  dir: string,
+  count: number,
+  options: { latencyMs?: number } = {},
+) {
   const upstreamDir = join(dir, "upstream");
   const head = await makeRepo(upstreamDir, "upstream");
-  const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN });
+  const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN, latencyMs: options.latencyMs });
   const rows: BenchTracking[] = [];
   for (let i = 0; i < count; i++) {
     github.addRepo(`bench/u${i}`, upstreamDir);

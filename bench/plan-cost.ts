@@ -55,6 +55,7 @@ import {
   report,
   resetPeakRss,
   seedDatabase,
+  seedUnchangedGithub,
   sizesFlag,
   startServer,
   table,
@@ -431,28 +432,13 @@ for (const size of SIZES) {
 if (FLEET_ROWS > 0) {
   log(`fleet: seeding ${FLEET_ROWS} idle github trackings, latency ${FLEET_LATENCY_MS} ms`);
   const dir = tempDir("pt-bench-plan-fleet-seed-");
-  const upstream = join(dir, "upstream");
-  const head = await makeRepo(upstream, "idle upstream");
-  const github = startGithubEmulator({ token: TEST_GITHUB_TOKEN, latencyMs: FLEET_LATENCY_MS });
-  const seedRows: BenchTracking[] = [];
-  for (let i = 0; i < FLEET_ROWS; i++) {
-    github.addRepo(`bench/u${i}`, upstream);
-    seedRows.push({
-      version_control: "github",
-      scm_repo: `bench/u${i}`,
-      scm_branch: "main",
-      scm_commit: head,
-      repo: `src-openeuler/p${i}`,
-      branch: "master",
-      enabled: true,
-    });
-  }
-  await seedDatabase(join(dir, "db.sqlite"), seedRows);
-  seedRows.length = 0;
+  const seeded = await seedUnchangedGithub(dir, FLEET_ROWS, { latencyMs: FLEET_LATENCY_MS });
+  const github = seeded.github;
+  seeded.rows.length = 0;
   // Everything into the main file before it is copied for each build (no -wal left beside it).
-  const seeded = new Database(join(dir, "db.sqlite"));
-  seeded.run("PRAGMA wal_checkpoint(TRUNCATE)");
-  seeded.close(true);
+  const file = new Database(join(dir, "db.sqlite"));
+  file.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  file.close(true);
   const fleet: FleetMeasure[] = [];
   for (const build of BUILDS) {
     const baselineServer = build.label === "baseline";
