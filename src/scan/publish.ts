@@ -135,16 +135,16 @@ async function closeSuperseded(
   const why =
     "the spec on the tracked branch changed under it, so it could no longer merge cleanly";
   const pullComment = supersededComment(successor.pull.number, successor.pull.url, why);
-  await createOnce(deps, runId, `comment on !${old.pullNumber}`, (_, beforeSend) =>
-    deps.forge.ensurePullComment(repo, old.pullNumber, pullComment, true, beforeSend),
+  await createOnce(deps, runId, `comment on !${old.pullNumber}`, true, (mayExist, beforeSend) =>
+    deps.forge.ensurePullComment(repo, old.pullNumber, pullComment, mayExist, beforeSend),
   );
   await deps.forge.closePull(repo, old.pullNumber);
   const issueComment = supersededIssueComment(
     { pull: successor.pull.number, pullUrl: successor.pull.url, issue: successor.issue.number },
     why,
   );
-  await createOnce(deps, runId, `comment on #${old.issueNumber}`, (_, beforeSend) =>
-    deps.forge.ensureIssueComment(repo, old.issueNumber, issueComment, true, beforeSend),
+  await createOnce(deps, runId, `comment on #${old.issueNumber}`, true, (mayExist, beforeSend) =>
+    deps.forge.ensureIssueComment(repo, old.issueNumber, issueComment, mayExist, beforeSend),
   );
   await deps.forge.closeIssue(repo, old.issueNumber);
   deps.log.info("superseded proposal closed", {
@@ -205,8 +205,8 @@ async function publishSteps(
     setStep(db, run.id, "issue");
     const title = issueTitle(run.branch, run.timestamp);
     const body = issueBody(commits, run.notes);
-    const made = await createOnce(deps, run.id, "issue", (pending, beforeSend) =>
-      forge.ensureIssue(repo, title, body, mayExist("issue") || pending, beforeSend),
+    const made = await createOnce(deps, run.id, "issue", mayExist("issue"), (look, beforeSend) =>
+      forge.ensureIssue(repo, title, body, look, beforeSend),
     );
     recordIssue(db, run.id, made);
     log.info("issue ready", { issue: made.number, outcome: made.outcome });
@@ -223,8 +223,12 @@ async function publishSteps(
       title: pullTitle(run.timestamp),
       body: pullBody(issue.number, run.applySummary),
     };
-    const made = await createOnce(deps, run.id, "pull request", (pending, beforeSend) =>
-      forge.ensurePull(repo, request, mayExist("pull") || pending, beforeSend),
+    const made = await createOnce(
+      deps,
+      run.id,
+      "pull request",
+      mayExist("pull"),
+      (look, beforeSend) => forge.ensurePull(repo, request, look, beforeSend),
     );
     recordPull(db, run.id, made);
     log.info("pull request ready", { pull: made.number, outcome: made.outcome });

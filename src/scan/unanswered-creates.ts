@@ -75,14 +75,16 @@ function neverLanded(error: unknown): boolean {
 /**
  * Runs one ensure-create of run `runId` (`item` names it within the run, e.g. "issue" or
  * "comment on !12"). `send(mayExist, beforeSend)` calls the forge's ensure operation: `mayExist`
- * is true when an earlier send is pending (it must then look before it creates), `beforeSend`
- * goes to the forge, which calls it right before the create leaves.
+ * is the caller's (an earlier attempt of the step may have sent it) or true when an earlier send
+ * is pending, so the forge looks before it creates; `beforeSend` goes to the forge, which calls
+ * it right before the create leaves.
  */
 export async function createOnce<T>(
   journal: CreateJournal,
   runId: number,
   item: string,
-  send: (pending: boolean, beforeSend: BeforeSend) => Promise<T>,
+  mayExist: boolean,
+  send: (mayExist: boolean, beforeSend: BeforeSend) => Promise<T>,
 ): Promise<T> {
   const { db } = journal;
   const now = () => (journal.now ?? (() => new Date()))();
@@ -97,7 +99,7 @@ export async function createOnce<T>(
     sent = true;
   };
   try {
-    const result = await send(sentAt !== null, beforeSend);
+    const result = await send(mayExist || sentAt !== null, beforeSend);
     forgetCreate(db, runId, item);
     return result;
   } catch (error) {

@@ -160,14 +160,9 @@ export async function extendSteps(
     deps,
     run.id,
     `comment on !${proposal.pullNumber}`,
-    (pending, beforeSend) =>
-      forge.ensurePullComment(
-        repo,
-        proposal.pullNumber,
-        comment,
-        mayExist("comment") || pending,
-        beforeSend,
-      ),
+    mayExist("comment"),
+    (look, beforeSend) =>
+      forge.ensurePullComment(repo, proposal.pullNumber, comment, look, beforeSend),
   );
   log.info("pull request extended", { pull: proposal.pullNumber, added: added.length, outcome });
 

@@ -28,8 +28,8 @@ export async function closeMergedIssue(
   const state = await forge.issueState(repo, issue);
   if (state === "closed" || state === "rejected") return "was closed";
   const comment = mergedIssueComment(proposal.pullNumber, proposal.pullUrl ?? "");
-  await createOnce(deps, runId, `comment on #${issue}`, (pending, beforeSend) =>
-    forge.ensureIssueComment(repo, issue, comment, mayExist || pending, beforeSend),
+  await createOnce(deps, runId, `comment on #${issue}`, mayExist, (look, beforeSend) =>
+    forge.ensureIssueComment(repo, issue, comment, look, beforeSend),
   );
   await forge.closeIssue(repo, issue);
   return "closed";
